@@ -1,0 +1,46 @@
+#version 300 es
+// Stage 2: composite every visible channel of one tile in one pass.
+// Channels are layers of one unsigned-integer texture array, so the channel count is a uniform and
+// toggling a channel never recompiles. The builder replaces the two markers below with the functions
+// of every colormap_*.glsl and blend_*.glsl file and a dispatcher over their ids.
+precision highp float;
+precision highp int;
+precision highp usampler2DArray;
+
+#define MAX_CHANNELS __MAX_CHANNELS__
+
+uniform usampler2DArray u_tile;
+// Level pixel (relative to the tile origin) at the canvas' top-left corner, and level pixels per
+// canvas pixel: both computed in double precision on the CPU, so huge planes stay exact.
+uniform vec2 u_origin;
+uniform float u_scale;
+uniform float u_canvasHeight;
+uniform ivec2 u_size;         // valid texels of this tile (edge tiles are smaller than the chunk)
+uniform int u_count;          // number of visible channels packed below
+uniform vec4 u_window[MAX_CHANNELS];  // lo, hi, gamma, unused
+uniform vec4 u_color[MAX_CHANNELS];   // channel colour (rgb 0..1), unused
+uniform ivec4 u_mode[MAX_CHANNELS];   // texture layer, colormap id, invert (0/1), unused
+uniform int u_blend;
+
+out vec4 fragColor;
+
+//@colormaps
+
+//@blends
+
+void main() {
+  vec2 p = u_origin + vec2(gl_FragCoord.x, u_canvasHeight - gl_FragCoord.y) * u_scale;
+  ivec2 texel = clamp(ivec2(floor(p)), ivec2(0), u_size - 1);
+  vec3 acc = vec3(0.0);
+  for (int i = 0; i < MAX_CHANNELS; i++) {
+    if (i >= u_count) break;
+    vec4 win = u_window[i];
+    ivec4 mode = u_mode[i];
+    float v = float(texelFetch(u_tile, ivec3(texel, mode.x), 0).r);
+    float t = clamp((v - win.x) / (win.y - win.x), 0.0, 1.0);
+    t = t > 0.0 ? pow(t, win.z) : 0.0;
+    if (mode.z == 1) t = 1.0 - t;
+    acc = applyBlend(u_blend, acc, applyColormap(mode.y, t, u_color[i].rgb));
+  }
+  fragColor = vec4(clamp(acc, 0.0, 1.0), 1.0);
+}

@@ -1,0 +1,46 @@
+// The embed API: createViewer(element, {source, ...}) -> a small public object over Viewer.
+import { Viewer } from './viewer.js';
+import { attachInteraction } from './interaction.js';
+import { COLORMAPS, BLENDS, MAX_CHANNELS } from './shader-builder.js';
+import { buildUi } from './ui/index.js';
+
+/**
+ * Put a viewer in `element`.
+ * options: source (OME-Zarr URL, required), token (added as ?token= to every request), ui (default
+ * true: channel panel, sliders, readout, scale bar, minimap, toolbar), initialState (as getState()),
+ * budgetMB (GPU texture budget, default 384), maxRequests (in flight, default 12), prefetchZ (slices
+ * ahead, default 4), adminUrl (defaults endpoint for "save as default", e.g. /api/images/<id>/defaults).
+ */
+export function createViewer(element, options = {}) {
+  const viewer = new Viewer(element, options);
+  attachInteraction(viewer);
+  let ui = null;
+  if (options.ui !== false) ui = buildUi(viewer, options);
+  const api = {
+    /** Resolves once the store is open (rejects with the message shown if it cannot be). */
+    ready: viewer.ready.then(() => api),
+    get stats() { return viewer.stats; },
+    get source() { return viewer.source; },
+    get canvas() { return viewer.canvas; },
+    colormaps: COLORMAPS,
+    blendModes: BLENDS,
+    maxChannels: MAX_CHANNELS,
+    setChannel: (i, settings) => viewer.setChannel(i, settings),
+    setBlend: (name) => viewer.setBlend(name),
+    setZ: (z) => viewer.setZ(z),
+    setT: (t) => viewer.setT(t),
+    setView: (view) => viewer.setView(view),
+    setState: (state) => viewer.setState(state),
+    fit: () => viewer.fit(),
+    resetChannels: () => viewer.resetChannels(),
+    getState: () => viewer.getState(),
+    on: (event, fn) => viewer.on(event, fn),
+    whenIdle: () => viewer.whenIdle(),
+    valuesAt: (x, y) => viewer.valuesAt(x, y),
+    exportPNG: () => viewer.exportPNG(),
+    destroy: () => { if (ui) ui.destroy(); viewer.destroy(); },
+    /** The core object, for tests and benchmarks. */
+    _viewer: viewer,
+  };
+  return api;
+}

@@ -1,0 +1,22 @@
+// Decodes chunks off the main thread: bytes in, a typed array of the chunk's pixels out (transferred).
+import { decompress } from './codecs.js';
+
+self.onmessage = async (event) => {
+  const { id, bytes, compressor, dtype, length } = event.data;
+  try {
+    let raw = await decompress(new Uint8Array(bytes), compressor);
+    const itemSize = dtype.size;
+    if (raw.byteLength !== length * itemSize) {
+      throw new Error(`chunk decodes to ${raw.byteLength} bytes, expected ${length * itemSize}`);
+    }
+    // Own, aligned buffer: the wasm heap view is reused by the next decode.
+    raw = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
+    if (itemSize === 2 && dtype.bigEndian) {
+      for (let i = 0; i < raw.length; i += 2) { const b = raw[i]; raw[i] = raw[i + 1]; raw[i + 1] = b; }
+    }
+    const pixels = itemSize === 2 ? new Uint16Array(raw.buffer) : raw;
+    self.postMessage({ id, pixels }, [pixels.buffer]);
+  } catch (err) {
+    self.postMessage({ id, error: String(err && err.message || err) });
+  }
+};

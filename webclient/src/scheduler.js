@@ -1,0 +1,54 @@
+// Which tiles a view needs, in what order: pure functions of the source, the view and the canvas.
+
+/** The pyramid level for `zoom` (CSS px per level-0 px): the coarsest one still at least as sharp as the screen. */
+export function chooseLevel(source, zoom, dpr = 1) {
+  const z = zoom * dpr;
+  let best = 0;
+  source.levels.forEach((lv, i) => {
+    // A level is sharp enough while one of its pixels covers at most ~1 screen pixel.
+    if (lv.downsample * z <= 1.0001 && lv.downsample > source.levels[best].downsample) best = i;
+  });
+  return best;
+}
+
+/** Level-0 rectangle [x0, y0, x1, y1] seen by a canvas of cssW x cssH pixels. */
+export function viewRect(view, cssW, cssH) {
+  const hw = cssW / 2 / view.zoom, hh = cssH / 2 / view.zoom;
+  return [view.center[0] - hw, view.center[1] - hh, view.center[0] + hw, view.center[1] + hh];
+}
+
+/**
+ * Tiles of `level` meeting the level-0 rectangle `rect` grown by `margin` tiles, nearest to the
+ * rectangle's centre first. Each is {ty, tx, ring} where ring 0 is inside the rectangle.
+ */
+export function tilesInRect(source, level, rect, margin = 0) {
+  const lv = source.levels[level];
+  const tw = lv.chunk.x * lv.downsample, th = lv.chunk.y * lv.downsample;
+  const cx0 = Math.floor(rect[0] / tw), cx1 = Math.floor((rect[2] - 1e-9) / tw);
+  const cy0 = Math.floor(rect[1] / th), cy1 = Math.floor((rect[3] - 1e-9) / th);
+  const mx = (rect[0] + rect[2]) / 2 / tw - 0.5, my = (rect[1] + rect[3]) / 2 / th - 0.5;
+  const out = [];
+  for (let ty = Math.max(0, cy0 - margin); ty <= Math.min(lv.tilesY - 1, cy1 + margin); ty++) {
+    for (let tx = Math.max(0, cx0 - margin); tx <= Math.min(lv.tilesX - 1, cx1 + margin); tx++) {
+      const ring = Math.max(cx0 - tx, tx - cx1, cy0 - ty, ty - cy1, 0);
+      out.push({ ty, tx, ring, dist: (tx - mx) ** 2 + (ty - my) ** 2 });
+    }
+  }
+  out.sort((a, b) => a.ring - b.ring || a.dist - b.dist);
+  return out;
+}
+
+/** Z (or T) indices to prefetch around `at`, in the direction of the last step first. */
+export function neighbours(at, size, depth, direction = 1) {
+  const dir = direction < 0 ? -1 : 1;
+  const out = [];
+  for (let k = 1; k <= depth; k++) {
+    for (const s of [dir, -dir]) {
+      // Ahead gets the full depth, behind only the nearest slices.
+      if (s === -dir && k > Math.max(1, Math.floor(depth / 2))) continue;
+      const v = at + s * k;
+      if (v >= 0 && v < size) out.push(v);
+    }
+  }
+  return out;
+}

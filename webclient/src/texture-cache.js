@@ -1,0 +1,115 @@
+// GPU texture cache: one R8UI/R16UI texture array per tile of a plane (level, t, z, y, x), one layer
+// per channel, so a tile's channels (level, t, c, z, y, x) are composited from one sampler. Entries
+// survive Z and T steps and view changes; a byte budget is kept by evicting the least recently used
+// entries that the current view does not need.
+
+export const NONE = 0;
+export const LOADING = 1;
+export const READY = 2;
+export const FAILED = 3;
+
+export function tileKey(level, t, z, ty, tx) {
+  return `${level}/${t}/${z}/${ty}/${tx}`;
+}
+
+export class TextureCache {
+  constructor(gl, { channels, dtype, budgetBytes, stats }) {
+    this.gl = gl;
+    this.channels = channels;
+    this.dtype = dtype;
+    this.budgetBytes = budgetBytes;
+    this.stats = stats;
+    this.entries = new Map();
+    this.bytes = 0;
+    this.clock = 0;
+  }
+
+  /** The entry of one tile, created empty (no texture yet) when missing. */
+  entry(level, t, z, ty, tx, width, height) {
+    const key = tileKey(level, t, z, ty, tx);
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { key, level, t, z, ty, tx, width, height, texture: null, bytes: 0,
+        state: new Uint8Array(this.channels), used: 0 };
+      this.entries.set(key, e);
+    }
+    return e;
+  }
+
+  get(key) { return this.entries.get(key); }
+
+  touch(e) { e.used = ++this.clock; }
+
+  /** True when every channel in `channels` (indices) is loaded or settled as failed. */
+  isReady(e, channels) {
+    if (!e) return false;
+    for (const c of channels) if (e.state[c] < READY) return false;
+    return true;
+  }
+
+  _allocate(e) {
+    const gl = this.gl;
+    const tex = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D_ARRAY, tex);
+    const fmt = this.dtype.size === 2 ? gl.R16UI : gl.R8UI;
+    gl.texStorage3D(gl.TEXTURE_2D_ARRAY, 1, fmt, e.width, e.height, this.channels);
+    // Integer textures cannot be filtered: nearest is required, and is what raw data wants anyway.
+    gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    e.texture = tex;
+    e.bytes = e.width * e.height * this.channels * this.dtype.size;
+    this.bytes += e.bytes;
+  }
+
+  /** Store channel c of a tile. `pixels` null means the chunk is absent and holds `fill` everywhere. */
+  store(e, c, pixels, fill) {
+    const gl = this.gl;
+    if (!e.texture) this._allocate(e);
+    if (pixels === null && fill === 0) {
+      // WebGL zero-initialises texture storage, so an absent chunk needs no upload.
+      e.state[c] = READY;
+      return;
+    }
+    if (pixels === null) {
+      pixels = this.dtype.size === 2 ? new Uint16Array(e.width * e.height) : new Uint8Array(e.width * e.height);
+      pixels.fill(fill);
+    }
+    gl.bindTexture(gl.TEXTURE_2D_ARRAY, e.texture);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    const type = this.dtype.size === 2 ? gl.UNSIGNED_SHORT : gl.UNSIGNED_BYTE;
+    gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, c, e.width, e.height, 1, gl.RED_INTEGER, type, pixels);
+    this.stats.uploads++;
+    this.stats.uploadBytes += pixels.byteLength;
+    e.state[c] = READY;
+  }
+
+  /** Evict least recently used entries outside `keep` (a Set of keys) until within budget. */
+  trim(keep) {
+    if (this.bytes <= this.budgetBytes) return;
+    const candidates = [...this.entries.values()].filter((e) => !keep.has(e.key) && !e.state.includes(1))
+      .sort((a, b) => a.used - b.used);
+    for (const e of candidates) {
+      if (this.bytes <= this.budgetBytes) break;
+      this.remove(e);
+      this.stats.evictions++;
+    }
+  }
+
+  remove(e) {
+    if (e.texture) { this.gl.deleteTexture(e.texture); this.bytes -= e.bytes; }
+    this.entries.delete(e.key);
+  }
+
+  /** Forget failed channels so they are tried again (after the view or settings change). */
+  clearFailures() {
+    for (const e of this.entries.values()) for (let c = 0; c < e.state.length; c++) if (e.state[c] === FAILED) e.state[c] = NONE;
+  }
+
+  destroy() {
+    for (const e of this.entries.values()) if (e.texture) this.gl.deleteTexture(e.texture);
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}
