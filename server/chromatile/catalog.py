@@ -1,0 +1,92 @@
+"""The catalog: which images a DATA_DIR holds and their parsed metadata, cached and kept current.
+
+Discovery re-reads DATA_DIR when its mtime changes (a store renamed in or removed), when that mtime is
+too recent to trust (timestamps are coarser than a burst of renames), and at least every
+`rescan_interval_ms`. Parsed metadata is cached under a key that holds the store's and `.zattrs`'s
+inode and mtime, so a rewritten `.zattrs` or a replaced store is never answered from a stale entry.
+The cache is anything with `get(key)` and `set(key, value)` (a flask-caching Cache in the app).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Protocol
+
+from chromatile.errors import NotFound, UserError
+from chromatile.store import DataDir
+
+# A directory mtime younger than this may hide a later change within the same timestamp tick.
+RACY_NS = 2_000_000_000
+
+
+class Cache(Protocol):
+    """The two methods of a flask-caching/cachelib cache that the catalog uses."""
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
+
+
+class Catalog:
+    """Image ids and metadata of one DATA_DIR."""
+
+    def __init__(self, data: DataDir, cache: Cache, *, rescan_interval_ms: int = 1000) -> None:
+        self.data = data
+        self.cache = cache
+        self.rescan_interval_ns = rescan_interval_ms * 1_000_000
+        self._lock = threading.Lock()
+        self._ids: list[str] = []
+        self._mtime: int | None = None
+        self._scanned_at = 0
+        self.ids()
+
+    def ids(self) -> list[str]:
+        """Ids of the stores present now (withdrawn ones included; callers filter)."""
+        now = time.time_ns()
+        mtime = self.data.mtime_ns()
+        with self._lock:
+            stale = (mtime != self._mtime or now - mtime < RACY_NS
+                     or now - self._scanned_at >= self.rescan_interval_ns)
+            if stale:
+                self._ids = self.data.discover()
+                self._mtime = mtime
+                self._scanned_at = now
+            return list(self._ids)
+
+    def metadata(self, image_id: str) -> dict[str, Any]:
+        """Parsed summary of one store (no state checks: callers do those first)."""
+        store_real = self.data.resolve_store(image_id)
+        try:
+            version = self.data.metadata_version(store_real)
+        except FileNotFoundError:
+            raise NotFound(f"no image {image_id!r}") from None
+        key = f"chromatile:meta:{self.data.real}:{image_id}:{version}"
+        summary = self.cache.get(key)
+        if summary is None:
+            summary = self.data.read_summary(image_id, store_real)
+            self.cache.set(key, summary)
+        return summary
+
+    def listing(self, *, include_private: bool) -> list[dict[str, Any]]:
+        """Short entries of every servable image: withdrawn never, private only when allowed."""
+        withdrawn = set(self.data.withdrawn_ids())
+        private = set(self.data.private_ids())
+        entries = []
+        for image_id in self.ids():
+            if image_id in withdrawn or (image_id in private and not include_private):
+                continue
+            try:
+                summary = self.metadata(image_id)
+            except UserError:
+                continue  # vanished or unreadable since discovery: not listable
+            entries.append({
+                "id": image_id,
+                "name": summary["name"],
+                "shape": summary["shape"],
+                "dtype": summary["dtype"],
+                "levels": len(summary["levels"]),
+                "channels": [c["label"] for c in summary["channels"]],
+                "private": image_id in private,
+            })
+        return entries
