@@ -1,0 +1,51 @@
+"""`chromatile ingest SRC DEST_DIR`: convert a TIFF (or folder of slices) into an OME-Zarr pyramid."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from chromatile.ingest import ingest
+from chromatile.ingest.compression import COMPRESSIONS, DEFAULT_COMPRESSION, DEFAULT_TILE
+from chromatile.ingest.convert import parse_rescale
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `ingest` parser."""
+    p = subparsers.add_parser(
+        "ingest",
+        help="convert a TIFF or a folder of per-slice TIFFs into DEST_DIR/<id>.ome.zarr",
+        description="Convert an OME-TIFF (incl. pyramidal), ImageJ hyperstack, plain TIFF or a folder of "
+        "per-slice TIFFs into an OME-Zarr 0.4 pyramid DEST_DIR/<id>.ome.zarr, written atomically.",
+    )
+    p.add_argument("src", metavar="SRC", help="TIFF file, or folder of per-slice TIFFs (natural sort order)")
+    p.add_argument("dest_dir", metavar="DEST_DIR", help="directory that receives <id>.ome.zarr")
+    p.add_argument("--id", dest="image_id", help="store id (default: from the SRC name)")
+    p.add_argument("--tile", type=int, default=DEFAULT_TILE, help=f"tile (chunk) size in pixels (default {DEFAULT_TILE})")
+    p.add_argument("--compression", choices=COMPRESSIONS, default=DEFAULT_COMPRESSION,
+                   help=f"chunk compression (default {DEFAULT_COMPRESSION})")
+    p.add_argument("--workers", type=int, default=None, help="threads for decode/downsample/encode (default: all cores)")
+    p.add_argument("--rescale", metavar="LO,HI", type=str, default=None,
+                   help="map source values LO..HI linearly onto uint16 0..65535 (needed for int16, uint32, float)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing store of the same id (atomic swap)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one ingest; errors surface as UserError (exit 2)."""
+    result = ingest(
+        args.src, args.dest_dir, image_id=args.image_id, tile=args.tile, compression=args.compression,
+        workers=args.workers, overwrite=args.overwrite,
+        progress=not args.quiet and not args.json and sys.stderr.isatty(),
+        rescale=parse_rescale(args.rescale) if args.rescale is not None else None,
+    )
+    if args.json:
+        print(json.dumps(result.summary()))
+    elif not args.quiet:
+        t, c, z, y, x = result.shape
+        print(f"{result.store_path}: {x}x{y} px, {c} channel(s), {z} z, {t} t, {result.dtype}, "
+              f"{result.levels} levels, {result.seconds:.1f} s")
+    return 0

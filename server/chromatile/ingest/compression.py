@@ -1,0 +1,30 @@
+"""Chunk compressors: names accepted by ``--compression`` and the numcodecs codec of each."""
+
+from __future__ import annotations
+
+import numcodecs
+from numcodecs.abc import Codec
+
+from chromatile.ingest.errors import IngestError
+
+# Chosen by measurement, see docs/ingest.md.
+DEFAULT_COMPRESSION = "blosc-zstd"
+DEFAULT_TILE = 512
+
+
+def make_codec(name: str) -> Codec | None:
+    """The numcodecs codec of a compression name (None for uncompressed chunks)."""
+    factories = {
+        "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
+        "blosc-lz4": lambda: numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
+        "zstd": lambda: numcodecs.Zstd(level=3),
+        "zlib": lambda: numcodecs.Zlib(level=6),
+        "gzip": lambda: numcodecs.GZip(level=6),
+        "none": lambda: None,
+    }
+    if name not in factories:
+        raise IngestError(f"unknown compression {name!r}; choose one of {', '.join(factories)}")
+    return factories[name]()
+
+
+COMPRESSIONS = ("blosc-zstd", "blosc-lz4", "zstd", "zlib", "gzip", "none")

@@ -1,0 +1,165 @@
+"""`ingest()`: one source image -> one OME-Zarr store, streamed band by band, placed atomically."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from chromatile.ingest import compression as compression_defaults
+from chromatile.ingest import metadata, placement, thumbnail
+from chromatile.ingest.convert import converter
+from chromatile.ingest.errors import IngestError
+from chromatile.ingest.progress import Progress
+from chromatile.ingest.pyramid import Cascade, level_shapes
+from chromatile.ingest.source import Source
+from chromatile.ingest.sources import open_source
+from chromatile.ingest.stats import ChannelStats
+from chromatile.ingest.writer import ChunkWriter, write_json
+
+THUMBNAIL_NAME = "thumbnail.png"
+
+
+@dataclass
+class IngestResult:
+    """What an ingest produced."""
+
+    store_path: Path
+    image_id: str
+    shape: tuple[int, int, int, int, int]
+    dtype: str
+    levels: int
+    tile: int
+    compression: str
+    chunks_written: int
+    chunks_total: int
+    seconds: float
+    source_bytes: int
+
+    def summary(self) -> dict[str, object]:
+        """JSON-friendly summary (``chromatile ingest --json``)."""
+        return {
+            "id": self.image_id, "store": str(self.store_path), "shape": list(self.shape), "dtype": self.dtype,
+            "levels": self.levels, "tile": self.tile, "compression": self.compression,
+            "chunks_written": self.chunks_written, "chunks_total": self.chunks_total,
+            "seconds": round(self.seconds, 3), "source_bytes": self.source_bytes,
+            "mb_per_s": round(self.source_bytes / 1e6 / max(self.seconds, 1e-9), 1),
+        }
+
+
+def check_tile(tile: int) -> int:
+    """Tiles are powers of two from 64 to 4096 (even sizes keep 2x2 bands aligned)."""
+    if tile < 64 or tile > 4096 or tile & (tile - 1):
+        raise IngestError(f"--tile {tile}: tile size must be a power of two from 64 to 4096")
+    return tile
+
+
+def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None, tile: int | None = None,
+           compression: str | None = None, workers: int | None = None, overwrite: bool = False,
+           progress: bool = False, rescale: tuple[float, float] | None = None) -> IngestResult:
+    """Convert ``src`` (TIFF file or folder of per-slice TIFFs) into ``dest_dir/<id>.ome.zarr``.
+
+    Raises :class:`IngestError` (a UserError) for anything wrong with the input or destination;
+    on any failure nothing is left in ``dest_dir`` and an existing store is untouched.
+    """
+    started = time.perf_counter()
+    src, dest_dir = Path(src), Path(dest_dir)
+    image_id = placement.check_id(image_id if image_id is not None else placement.id_from_path(src))
+    tile = check_tile(tile if tile is not None else compression_defaults.DEFAULT_TILE)
+    name = compression if compression is not None else compression_defaults.DEFAULT_COMPRESSION
+    codec = compression_defaults.make_codec(name)
+    workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    final = dest_dir / f"{image_id}{placement.SUFFIX}"
+    if final.exists() and not overwrite:
+        raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
+
+    source = open_source(src)
+    try:
+        store_dtype, convert = converter(src, source.dtype, rescale)
+        placement.prepare_dest(dest_dir)
+        placement.recover(dest_dir, image_id)
+        partial = placement.make_partial(dest_dir, image_id)
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+                written, total = _write_store(source, partial, image_id, tile, codec, store_dtype, convert,
+                                              pool, workers, progress)
+            placement.commit(partial, final, overwrite)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    finally:
+        source.close()
+    return IngestResult(
+        store_path=final, image_id=image_id, shape=source.shape, dtype=str(store_dtype),
+        levels=len(level_shapes(source.shape[3], source.shape[4], tile)), tile=tile, compression=name,
+        chunks_written=written, chunks_total=total, seconds=time.perf_counter() - started,
+        source_bytes=source.nbytes,
+    )
+
+
+def _thumbnail_level(shapes: list[tuple[int, int]]) -> int:
+    """The smallest level whose longest side still has at least THUMBNAIL_SIZE pixels."""
+    level = 0
+    for i, (h, w) in enumerate(shapes):
+        if max(h, w) >= thumbnail.THUMBNAIL_SIZE:
+            level = i
+    return level
+
+
+def _write_store(source: Source, root: Path, image_id: str, tile: int, codec, store_dtype: np.dtype,  # noqa: ANN001
+                 convert, pool: ThreadPoolExecutor, workers: int, progress: bool) -> tuple[int, int]:  # noqa: ANN001
+    nt, nc, nz, ny, nx = source.shape
+    shapes = level_shapes(ny, nx, tile)
+    writer = ChunkWriter(root, shapes, (nt, nc, nz), tile, store_dtype, codec)
+    total = nt * nc * nz * sum(math.ceil(h / tile) * math.ceil(w / tile) for h, w in shapes)
+    stats = ChannelStats(nc, store_dtype)
+    thumb_level = _thumbnail_level(shapes)
+    thumb_z = nz // 2
+    thumb_rows: dict[int, list[np.ndarray]] = {c: [] for c in range(nc)}
+    bar = Progress(total, progress, image_id)
+    written = 0
+    try:
+        for group in source.groups():
+            def emitter(t: int, c: int, z: int):  # noqa: ANN202
+                def emit(level: int, row: int, band: np.ndarray) -> None:
+                    nonlocal written
+                    if level == 0:
+                        stats.add(c, band)
+                    if level == thumb_level and t == 0 and z == thumb_z:
+                        thumb_rows[c].append(band.copy())
+                    written += writer.write_band(level, t, c, z, row, band, pool)
+                    bar.update(writer.tiles_per_band(level))
+                return emit
+
+            cascades = [Cascade(shapes, tile, emitter(t, c, z), pool, workers) for t, c, z in group.planes]
+            step = tile * max(1, math.ceil(group.preferred_rows / tile))
+            for y0 in range(0, ny, step):
+                rows = group.read(y0, min(ny, y0 + step), pool)
+                if convert is not None:
+                    rows = convert(rows)
+                for cascade, plane in zip(cascades, rows, strict=True):
+                    cascade.push(plane)
+            for cascade in cascades:
+                cascade.finish()
+    finally:
+        bar.close()
+
+    summaries = [stats.summary(c) for c in range(nc)]
+    labels = metadata.channel_labels(source.channel_names, nc)
+    colors = metadata.channel_colors(source.channel_colors, nc)
+    planes = [np.concatenate(thumb_rows[c], axis=0) for c in range(nc)]
+    (root / THUMBNAIL_NAME).write_bytes(
+        thumbnail.render(planes, [s.window for s in summaries], colors, (ny, nx))
+    )
+    write_json(root / ".zattrs", metadata.zattrs(
+        image_id=image_id, levels=len(shapes), physical=source.physical, labels=labels, colors=colors,
+        summaries=summaries, dtype_name=str(store_dtype), tile=tile, size_z=nz, source_name=source.path.name,
+        source_format=source.format, thumbnail=THUMBNAIL_NAME,
+    ))
+    return written, total
