@@ -1,0 +1,201 @@
+"""Browser end-to-end fixtures: small stores with known pixels, the real app, one headless Chromium.
+
+Stores are ingested with chromatile's own ingest from TIFFs written here, served by
+`chromatile.create_app` on 127.0.0.1, and viewed through the built-in page in /usr/bin/chromium with
+software WebGL (SwiftShader).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import imagecodecs
+import numpy as np
+import pytest
+import tifffile
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+import chromatile
+from chromatile.ingest import ingest
+
+REPO = Path(__file__).resolve().parents[2]
+WEBCLIENT = REPO / "webclient"
+SIDEBAR = 280  # px, .ct-sidebar in viewer.css
+CANVAS = 256
+ADMIN_TOKEN = "test-admin-token"
+CHROMIUM_ARGS = [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+def _sources_newer_than(target: Path) -> bool:
+    if not target.exists():
+        return True
+    built = target.stat().st_mtime
+    watched = [REPO / "package.json", WEBCLIENT / "build.mjs", *(WEBCLIENT / "src").rglob("*.js"),
+               *(REPO / "shaders").glob("*.glsl")]
+    return any(p.stat().st_mtime > built for p in watched)
+
+
+@pytest.fixture(scope="session")
+def webclient_built() -> Path:
+    """webclient/dist/chromatile.js, built (npm ci + npm run build) when missing or older than its sources."""
+    bundle = WEBCLIENT / "dist" / "chromatile.js"
+    if _sources_newer_than(bundle):
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to build the viewer"
+        if not (REPO / "node_modules" / "esbuild").exists():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=REPO, check=True)
+        subprocess.run([npm, "run", "build"], cwd=REPO, check=True)
+    return bundle
+
+
+# ---- known data -------------------------------------------------------------------------------
+
+def ramp16() -> np.ndarray:
+    """(C=2, Z=3, Y=96, X=130) uint16: channel 0 ramps along x, channel 1 along y; Z adds an offset.
+    Channel 1 of z=0 is zero over the tile (ty=0, tx=1) so its chunk may be left out of the store."""
+    z, y, x = np.mgrid[0:3, 0:96, 0:130]
+    a = np.empty((2, 3, 96, 130), np.uint16)
+    a[0] = x * 500 + z * 97
+    a[1] = y * 600 + z * 3000 + (x % 7) * 10
+    a[1, 0, 0:64, 64:128] = 0
+    return a
+
+
+def six8() -> np.ndarray:
+    """(C=6, Z=1, Y=64, X=96) uint8 with a different pattern per channel."""
+    y, x = np.mgrid[0:64, 0:96]
+    a = np.empty((6, 1, 64, 96), np.uint8)
+    for c in range(6):
+        a[c, 0] = ((x * 3 + c * 37) % 256) if c % 2 == 0 else ((y * 4 + x // 16 * 9 + c * 23) % 256)
+    return a
+
+
+def stack8(z: int) -> np.ndarray:
+    """(C=2, Z=z, Y=64, X=64) uint8, plane z holding 10 * (z + 1) + channel."""
+    a = np.zeros((2, z, 64, 64), np.uint8)
+    for i in range(z):
+        a[0, i] = 10 * (i + 1)
+        a[1, i] = 10 * (i + 1) + 1
+    return a
+
+
+IMAGES = {
+    "ramp16": ramp16,
+    "six8": six8,
+    "gone": lambda: stack8(2),
+    "late": lambda: stack8(12),
+}
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log: a test run makes thousands of tile requests."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    arrays: dict[str, np.ndarray]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, webclient_built: Path) -> Iterator[Server]:
+    """The real chromatile app on 127.0.0.1 over a data dir of ingested known images."""
+    root = tmp_path_factory.mktemp("viewer")
+    src, data = root / "src", root / "data"
+    src.mkdir()
+    data.mkdir()
+    arrays = {}
+    for name, make in IMAGES.items():
+        arr = make()
+        arrays[name] = arr
+        tif = src / f"{name}.ome.tif"
+        tifffile.imwrite(tif, arr, metadata={"axes": "CZYX"}, ome=True)
+        ingest(tif, data, image_id=name, tile=64)
+    app = chromatile.create_app({"data_dir": data, "admin_token": ADMIN_TOKEN})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{httpd.server_port}", data, arrays)
+    finally:
+        httpd.shutdown()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the session, with software WebGL2."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page whose viewer canvas is CANVAS x CANVAS CSS pixels at device pixel ratio 1."""
+    context = browser.new_context(viewport={"width": CANVAS + SIDEBAR, "height": CANVAS}, device_scale_factor=1)
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+# ---- helpers used by the tests ----------------------------------------------------------------
+
+def open_viewer(page: Page, server: Server, image_id: str, suffix: str = "") -> None:
+    """Open /view/<id> and wait until the store is open and the first view is complete."""
+    page.goto(f"{server.url}/view/{image_id}{suffix}")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate("async () => { await window.chromatileViewer.ready; await window.chromatileViewer.whenIdle(); }")
+
+
+def render(page: Page, state: dict[str, Any] | None = None) -> np.ndarray:
+    """Apply `state` (as getState() returns, any part), wait for whenIdle(), return the canvas as (H, W, 3) uint8."""
+    url = page.evaluate(
+        """async (state) => {
+            const v = window.chromatileViewer;
+            await v.ready;
+            if (state) v.setState(state);
+            await v.whenIdle();
+            return v.canvas.toDataURL('image/png');
+        }""",
+        state,
+    )
+    png = base64.b64decode(url.split(",", 1)[1])
+    return imagecodecs.png_decode(png)[..., :3]
+
+
+def canvas_size(page: Page) -> tuple[int, int]:
+    w, h = page.evaluate("() => [window.chromatileViewer.canvas.width, window.chromatileViewer.canvas.height]")
+    return int(w), int(h)
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, tol: float = 2.0) -> None:
+    """Canvas bytes within `tol` of the reference (float rgb in [0, 1]) everywhere."""
+    exp = expected * 255.0
+    diff = np.abs(actual.astype(np.float64) - exp)
+    worst = np.unravel_index(np.argmax(diff), diff.shape)
+    assert diff.max() <= tol, (
+        f"max difference {diff.max():.1f}/255 at (y, x, rgb) {worst}: got {actual[worst]}, expected {exp[worst]:.1f}; "
+        f"{int((diff > tol).sum())} values off"
+    )
