@@ -74,16 +74,18 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
     tile = check_tile(tile if tile is not None else compression_defaults.DEFAULT_TILE)
     name = compression if compression is not None else compression_defaults.DEFAULT_COMPRESSION
     codec = compression_defaults.make_codec(name)
-    workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    if workers is not None and workers < 1:
+        raise IngestError(f"--workers {workers}: need at least 1")
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     final = dest_dir / f"{image_id}{placement.SUFFIX}"
-    if final.exists() and not overwrite:
-        raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
 
     source = open_source(src)
     try:
         store_dtype, convert = converter(src, source.dtype, rescale)
         placement.prepare_dest(dest_dir)
         placement.recover(dest_dir, image_id)
+        if final.exists() and not overwrite:
+            raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
         partial = placement.make_partial(dest_dir, image_id)
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:

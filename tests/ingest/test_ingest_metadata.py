@@ -1,0 +1,141 @@
+"""`.zattrs`, histograms, windows and the thumbnail: exact values on data with known statistics."""
+
+from __future__ import annotations
+
+import imagecodecs
+import numpy as np
+import tifffile
+from ingest_helpers import open_store, zattrs
+from ome_zarr_models.v04.image import Image
+
+from chromatile.ingest import ingest
+from chromatile.sample import write_sample
+
+
+def ome_color(rgb: int) -> int:
+    """RRGGBB -> OME signed RGBA int."""
+    value = (rgb << 8) | 0xFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def test_metadata_round_trip(tmp_path):
+    a = np.zeros((3, 2, 40, 60), np.uint16)
+    a[0] = 5
+    src = tmp_path / "meta.ome.tif"
+    tifffile.imwrite(src, a, ome=True, metadata={
+        "axes": "CZYX",
+        "Channel": {"Name": ["Hoechst", "Actin", "Mito"], "Color": [ome_color(0x1020F0), ome_color(0xFF8000), -1]},
+        "PhysicalSizeX": 120.0, "PhysicalSizeXUnit": "nm", "PhysicalSizeY": 130.0, "PhysicalSizeYUnit": "nm",
+        "PhysicalSizeZ": 0.5, "PhysicalSizeZUnit": "µm",
+    })
+    result = ingest(src, tmp_path / "out", image_id="m1", tile=64)
+    attrs = zattrs(result.store_path)
+    ms = attrs["multiscales"][0]
+    assert ms["version"] == "0.4" and ms["name"] == "m1" and ms["type"] == "mean"
+    assert ms["axes"] == [
+        {"name": "t", "type": "time"}, {"name": "c", "type": "channel"},
+        {"name": "z", "type": "space", "unit": "micrometer"},
+        {"name": "y", "type": "space", "unit": "nanometer"},
+        {"name": "x", "type": "space", "unit": "nanometer"},
+    ]
+    assert [d["coordinateTransformations"][0]["scale"] for d in ms["datasets"]] == [[1.0, 1.0, 0.5, 130.0, 120.0]]
+    omero = attrs["omero"]
+    assert omero["rdefs"] == {"model": "color", "defaultZ": 1, "defaultT": 0}
+    assert [(c["label"], c["color"]) for c in omero["channels"]] == [
+        ("Hoechst", "1020F0"), ("Actin", "FF8000"), ("Mito", "FFFFFF")]
+    assert omero["channels"][0]["window"] == {"start": 5, "end": 6, "min": 0, "max": 65535}
+    ct = attrs["chromatile"]
+    assert ct["dtype"] == "uint16" and ct["tile"] == 64 and ct["thumbnail"] == "thumbnail.png"
+    assert ct["channels"][0] == {"min": 5, "max": 5, "histogram": {"range": [5, 6], "counts": [2 * 2400]}}
+    assert ct["channels"][1] == {"min": 0, "max": 0, "histogram": {"range": [0, 1], "counts": [2 * 2400]}}
+    assert ct["rendering"] == [{"gamma": 1.0, "colormap": "color"}] * 3
+
+
+def test_default_colours_and_labels_without_metadata(tmp_path):
+    a = np.ones((4, 20, 20), np.uint8)
+    src = tmp_path / "four.tif"
+    tifffile.imwrite(src, a, photometric="minisblack", metadata={"axes": "CYX"})
+    attrs = zattrs(ingest(src, tmp_path, tile=64).store_path)
+    assert [(c["label"], c["color"]) for c in attrs["omero"]["channels"]] == [
+        ("Channel 0", "0000FF"), ("Channel 1", "00FF00"), ("Channel 2", "FF0000"), ("Channel 3", "FF00FF")]
+    assert all(ax.get("unit") is None for ax in attrs["multiscales"][0]["axes"])
+    assert attrs["omero"]["channels"][0]["window"]["max"] == 255
+
+    single = tmp_path / "one.tif"
+    tifffile.imwrite(single, a[0])
+    attrs = zattrs(ingest(single, tmp_path, tile=64).store_path)
+    assert attrs["omero"]["channels"][0]["color"] == "FFFFFF"
+
+
+def test_histogram_and_percentile_window(tmp_path):
+    # values 0..1999 once each, then 1000 pixels at 60000: 3000 pixels in all
+    values = np.concatenate([np.arange(2000), np.full(1000, 60000)]).astype(np.uint16)
+    src = tmp_path / "hist.tif"
+    tifffile.imwrite(src, values.reshape(30, 100))
+    attrs = zattrs(ingest(src, tmp_path, tile=64).store_path)
+    channel = attrs["chromatile"]["channels"][0]
+    assert (channel["min"], channel["max"]) == (0, 60000)
+    hist = channel["histogram"]
+    assert hist["range"] == [0, 60001] and len(hist["counts"]) == 1024
+    width = 60001 / 1024
+    expected = np.bincount((np.floor(values / width)).astype(int), minlength=1024)
+    assert hist["counts"] == expected.tolist()
+    # 0.1 % of 3000 = 3 pixels -> value 2; 99.9 % = 2997 pixels -> reached at 60000
+    assert attrs["omero"]["channels"][0]["window"] == {"start": 2, "end": 60000, "min": 0, "max": 65535}
+
+
+def test_small_range_histogram_has_one_bin_per_value(tmp_path):
+    a = np.array([[10, 11, 11, 13]], np.uint8)
+    src = tmp_path / "small.tif"
+    tifffile.imwrite(src, a)
+    channel = zattrs(ingest(src, tmp_path, tile=64).store_path)["chromatile"]["channels"][0]
+    assert channel["histogram"] == {"range": [10, 14], "counts": [1, 2, 0, 1]}
+
+
+def test_thumbnail_is_default_rendering(tmp_path):
+    # channel 0 (blue) saturated in the left half, channel 1 (green) saturated at the bottom
+    a = np.zeros((2, 300, 600), np.uint16)
+    a[0, :, :300] = 1000
+    a[1, 150:, :] = 500
+    a[0, 0, 599] = 1  # one dark pixel so the window of channel 0 starts at 0
+    a[1, 0, 0] = 0
+    src = tmp_path / "thumb.ome.tif"
+    tifffile.imwrite(src, a, ome=True, metadata={"axes": "CYX", "Channel": {"Name": ["a", "b"]}})
+    result = ingest(src, tmp_path, tile=64)
+    png = imagecodecs.png_decode((result.store_path / "thumbnail.png").read_bytes())
+    assert png.shape == (128, 256, 3) and png.dtype == np.uint8
+    assert png[10, 10].tolist() == [0, 0, 255]
+    assert png[10, 250].tolist() == [0, 0, 0]
+    assert png[120, 10].tolist() == [0, 255, 255]
+    assert png[120, 250].tolist() == [0, 255, 0]
+
+
+def test_zarr_python_reads_it_and_ome_ngff_validates(tmp_path):
+    src = write_sample(tmp_path / "s.ome.tif", width=300, height=200, z=3, channels=3)
+    result = ingest(src, tmp_path / "out", tile=64)
+    group = open_store(result.store_path)
+    image = Image.from_zarr(group)
+    assert [ax.name for ax in image.attributes.multiscales[0].axes] == ["t", "c", "z", "y", "x"]
+    assert [d.path for d in image.attributes.multiscales[0].datasets] == ["0", "1", "2", "3"]
+    arr = group["3"]
+    assert arr.shape == (1, 3, 3, 25, 38) and arr.chunks == (1, 1, 1, 64, 64) and str(arr.dtype) == "uint16"
+    with tifffile.TiffFile(src) as tif:
+        np.testing.assert_array_equal(group["0"][0], tif.asarray())
+    attrs = zattrs(result.store_path)
+    assert [c["label"] for c in attrs["omero"]["channels"]] == ["DAPI", "Membrane", "Tubulin"]
+    assert [c["color"] for c in attrs["omero"]["channels"]] == ["0000FF", "00FF00", "FF0000"]
+    assert attrs["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 1.0, 1.0, 0.325, 0.325]
+    assert attrs["chromatile"]["source"]["format"] == "ome-tiff"
+
+
+def test_all_zero_chunks_are_not_written(tmp_path):
+    a = np.zeros((130, 130), np.uint16)
+    a[100, 100] = 7
+    src = tmp_path / "sparse.tif"
+    tifffile.imwrite(src, a)
+    result = ingest(src, tmp_path, tile=64)
+    chunks = sorted(str(p.relative_to(result.store_path)) for p in result.store_path.rglob("*")
+                    if p.is_file() and not p.name.startswith(".") and p.suffix != ".png")
+    assert chunks == ["0/0/0/0/1/1", "1/0/0/0/0/0", "2/0/0/0/0/0"]
+    assert result.chunks_written == 3 and result.chunks_total == 9 + 4 + 1  # 130 -> 65 -> 33 px
+    np.testing.assert_array_equal(open_store(result.store_path)["0"][0, 0, 0], a)
