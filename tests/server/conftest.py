@@ -111,7 +111,7 @@ def serve_app(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         app = create_app({"data_dir": data_dir, "admin_token": ADMIN, "read_tokens": (READER,),
                           **settings})
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         started.append((server, thread))
         return LiveServer(f"http://127.0.0.1:{server.server_port}", app, data_dir, server)
