@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from chromatile.ingest import ingest
@@ -36,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one ingest; errors surface as UserError (exit 2)."""
+    # tifffile logs its own warnings about malformed files; our error line already says what is wrong.
+    logging.getLogger("tifffile").setLevel(logging.ERROR)
     result = ingest(
         args.src, args.dest_dir, image_id=args.image_id, tile=args.tile, compression=args.compression,
         workers=args.workers, overwrite=args.overwrite,
