@@ -98,6 +98,7 @@ IMAGES = {
     "six8": six8,
     "gone": lambda: stack8(2),
     "late": lambda: stack8(12),
+    "saved": lambda: stack8(1),
 }
 
 

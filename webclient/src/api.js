@@ -20,6 +20,10 @@ export function createViewer(element, options = {}) {
     /** Resolves once the store is open (rejects with the message shown if it cannot be). */
     ready: viewer.ready.then(() => api),
     get stats() { return viewer.stats; },
+    /** Chunk requests in flight (visible tiles, margin and Z/T prefetch). */
+    get inflight() { return viewer.inflight.size; },
+    /** True when the view is complete and its margin and Z/T prefetch have all arrived. */
+    get settled() { return viewer.settled; },
     get source() { return viewer.source; },
     get canvas() { return viewer.canvas; },
     colormaps: COLORMAPS,

@@ -31,6 +31,7 @@ export class Viewer {
     this.zDir = 1;
     this.tDir = 1;
     this.failures = [];
+    this.waiting = 0;
     this.destroyed = false;
 
     this.root = document.createElement('div');
@@ -321,6 +322,11 @@ export class Viewer {
     }
   }
 
+  /** True when the view is complete and nothing it wants (margin, Z/T prefetch) is loading or waiting. */
+  get settled() {
+    return this.complete && !this.needSchedule && this.inflight.size === 0 && this.waiting === 0;
+  }
+
   /** Resolves when every visible tile at the target level is drawn with the current settings. */
   whenIdle() {
     return this.ready.then(() => new Promise((resolve) => {
@@ -361,13 +367,15 @@ export class Viewer {
     for (const [key, req] of this.inflight) {
       if (!wanted.has(key)) { req.controller.abort(); this.inflight.delete(key); req.entry.state[req.c] = NONE; this.stats.requestsAborted++; }
     }
+    let waiting = 0;
     for (const p of plan) {
-      if (this.inflight.size >= this.options.maxRequests) break;
       const lv = this.source.levels[p.level];
       const e = this.cache.entry(p.level, p.t, p.z, p.ty, p.tx, lv.chunk.x, lv.chunk.y);
       if (e.state[p.c] !== NONE) continue;
+      if (this.inflight.size >= this.options.maxRequests) { waiting++; continue; }
       this._load(e, p.c);
     }
+    this.waiting = waiting;
     for (const e of this.cache.entries.values()) if (keep.has(e.key)) this.cache.touch(e);
     this.cache.trim(keep);
   }

@@ -1,0 +1,66 @@
+"""Recolouring is free: colour and contrast changes cost no request and no texture upload."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Server, open_viewer, render
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+
+def count_requests(page: Page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    return seen
+
+
+def test_settings_changes_issue_no_request_and_no_upload(page: Page, server: Server) -> None:
+    open_viewer(page, server, "ramp16")
+    render(page, {"view": {"center": [64, 48], "zoom": 2}})
+    page.wait_for_function("window.chromatileViewer.settled")  # let Z prefetch settle
+    requests = count_requests(page)
+    before = page.evaluate("() => ({...window.chromatileViewer.stats})")
+    first = render(page)
+    page.evaluate(
+        """async () => {
+            const v = window.chromatileViewer;
+            const maps = v.colormaps;
+            for (let i = 0; i < 40; i++) {
+                v.setChannel(i % 2, {window: [i * 100, 30000 + i * 500], color: i % 3 ? '#ff00ff' : '#00ff00',
+                                     gamma: 0.5 + (i % 5) * 0.3, invert: i % 4 === 0, colormap: maps[i % maps.length]});
+                v.setBlend(i % 2 ? 'max' : 'additive');
+                await new Promise(requestAnimationFrame);
+            }
+        }"""
+    )
+    last = render(page, {"blend": "additive", "channels": [{"colormap": "fire", "window": [0, 20000]}]})
+    after = page.evaluate("() => ({...window.chromatileViewer.stats})")
+    assert requests == []
+    assert after["uploads"] == before["uploads"]
+    assert after["requests"] == before["requests"]
+    assert after["frames"] > before["frames"] + 20
+    assert (first != last).any(), "the settings changed the picture"
+
+
+def test_histogram_drag_costs_nothing_and_moves_the_window(page: Page, server: Server) -> None:
+    open_viewer(page, server, "ramp16")
+    page.wait_for_function("window.chromatileViewer.settled")
+    requests = count_requests(page)
+    uploads = page.evaluate("() => window.chromatileViewer.stats.uploads")
+    hist = page.locator('.ct-channel[data-channel="0"] canvas.ct-histogram')
+    box = hist.bounding_box()
+    assert box
+    lo_before = page.evaluate("() => window.chromatileViewer.getState().channels[0].window")
+    page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for i in range(20):
+        page.mouse.move(box["x"] + 1 + i * 3, box["y"] + box["height"] / 2)
+    page.mouse.up()
+    render(page)
+    window = page.evaluate("() => window.chromatileViewer.getState().channels[0].window")
+    assert window[0] != lo_before[0] and window[1] == lo_before[1]
+    # The numeric field follows the handle.
+    assert float(page.locator('.ct-channel[data-channel="0"] input.ct-lo').input_value()) == window[0]
+    assert requests == []
+    assert page.evaluate("() => window.chromatileViewer.stats.uploads") == uploads
