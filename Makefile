@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 web-deps: webclient/dist/.built
-webclient/dist/.built: package.json $(wildcard package-lock.json) $(wildcard webclient/src/*) $(wildcard shaders/*)
+webclient/dist/.built: package.json $(wildcard package-lock.json) webclient/build.mjs $(shell find webclient/src shaders -type f 2>/dev/null)
 	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 	npm run build
 	touch $@
