@@ -23,7 +23,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from chromatile import create_app
-from storehelp import write_store
+import tifffile
+
+from chromatile.ingest import ingest
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,21 +36,41 @@ READER = "reader-token"
 
 def ramp_pixels() -> np.ndarray:
     """(C=2, Z=3, Y=70, X=100): channel 0 a ramp from 0 to 65535 shifted per Z; channel 1 mostly 0."""
-    y, x = 70, 100
+    y, x = 140, 200
     ramp = np.linspace(0, 65535, y * x).round().astype(np.uint16).reshape(y, x)
     ch0 = np.stack([np.roll(ramp, z * 7, axis=1) for z in range(3)])
     ch1 = np.zeros((3, y, x), np.uint16)
-    ch1[1, 5:20, 10:30] = 1234  # one non-zero tile at (z=1, y=0, x=0); all others absent
+    ch1[1, 5:40, 10:60] = 1234  # one non-zero tile at (z=1, y=0, x=0); all others absent
     return np.stack([ch0, ch1])
+
+
+def small_pixels() -> np.ndarray:
+    """(C=1, Z=1, 80, 80): values 0, 10, 20, ... row by row."""
+    return (np.arange(80 * 80, dtype=np.uint16).reshape(1, 1, 80, 80) * 10)
+
+
+def write_tiff(path: Path, pixels: np.ndarray, names: list[str]) -> Path:
+    """An OME-TIFF (CZYX, 0.5 x 0.5 x 1 micrometre pixels) holding `pixels` exactly."""
+    tifffile.imwrite(path, pixels, ome=True, metadata={
+        "axes": "CZYX", "Channel": {"Name": names},
+        "PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5, "PhysicalSizeZ": 1.0,
+        "PhysicalSizeXUnit": "µm", "PhysicalSizeYUnit": "µm", "PhysicalSizeZUnit": "µm"})
+    return path
+
+
+def ingest_pixels(data_dir: Path, image_id: str, pixels: np.ndarray, names: list[str], src_dir: Path) -> Path:
+    """Write a TIFF and ingest it with chromatile's own ingest (tile 64) into `data_dir`."""
+    tif = write_tiff(src_dir / f"{image_id}.ome.tif", pixels, names)
+    return ingest(tif, data_dir, image_id=image_id, tile=64, workers=1).store_path
 
 
 @pytest.fixture(scope="session")
 def seed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A DATA_DIR written once: `ramp` (2 channels, 3 Z, 70x100, tile 32) and `small` (1 ch, 40x40)."""
+    """A DATA_DIR ingested once: `ramp` (2 channels, 3 Z, 140x200, tile 64) and `small` (1 ch, 80x80)."""
     root = tmp_path_factory.mktemp("seed")
-    write_store(root, "ramp", ramp_pixels(), tile=32, labels=["DAPI", "GFP"], colors=["0000FF", "00FF00"])
-    small = (np.arange(40 * 40, dtype=np.uint16).reshape(1, 1, 40, 40) * 40)
-    write_store(root, "small", small, tile=32, labels=["Actin"], colors=["FF0000"])
+    src = tmp_path_factory.mktemp("tiffs")
+    ingest_pixels(root, "ramp", ramp_pixels(), ["DAPI", "GFP"], src)
+    ingest_pixels(root, "small", small_pixels(), ["Actin"], src)
     return root
 
 

@@ -11,19 +11,18 @@ import numpy as np
 import pytest
 import redis
 
-from conftest import LiveServer, ramp_pixels
-from storehelp import write_store
+from conftest import LiveServer, ingest_pixels, ramp_pixels
 
 
 def test_catalog_lists_every_store(live: LiveServer) -> None:
     r = live.get("/api/images")
     assert r.status == 200
     assert r.json() == {"images": [
-        {"id": "ramp", "name": "ramp", "shape": {"t": 1, "c": 2, "z": 3, "y": 70, "x": 100},
+        {"id": "ramp", "name": "ramp", "shape": {"t": 1, "c": 2, "z": 3, "y": 140, "x": 200},
          "dtype": "uint16", "levels": 3, "channels": ["DAPI", "GFP"], "private": False,
          "url": "/api/images/ramp", "store_url": "/data/ramp.ome.zarr",
          "thumbnail_url": "/api/images/ramp/thumbnail.png", "viewer_url": "/view/ramp"},
-        {"id": "small", "name": "small", "shape": {"t": 1, "c": 1, "z": 1, "y": 40, "x": 40},
+        {"id": "small", "name": "small", "shape": {"t": 1, "c": 1, "z": 1, "y": 80, "x": 80},
          "dtype": "uint16", "levels": 2, "channels": ["Actin"], "private": False,
          "url": "/api/images/small", "store_url": "/data/small.ome.zarr",
          "thumbnail_url": "/api/images/small/thumbnail.png", "viewer_url": "/view/small"},
@@ -32,26 +31,32 @@ def test_catalog_lists_every_store(live: LiveServer) -> None:
 
 def test_metadata_of_one_image(live: LiveServer) -> None:
     meta = live.get("/api/images/ramp").json()
-    assert meta["shape"] == {"t": 1, "c": 2, "z": 3, "y": 70, "x": 100}
+    on_disk = json.loads((live.data_dir / "ramp.ome.zarr/.zattrs").read_text())
+    assert meta["shape"] == {"t": 1, "c": 2, "z": 3, "y": 140, "x": 200}
     assert meta["dtype"] == "uint16"
-    assert meta["tile"] == 32
+    assert meta["tile"] == 64
     assert [(lv["path"], lv["shape"], lv["downsample"]) for lv in meta["levels"]] == [
-        ("0", [1, 2, 3, 70, 100], [1, 1, 1, 1, 1]),
-        ("1", [1, 2, 3, 35, 50], [1, 1, 1, 2, 2]),
-        ("2", [1, 2, 3, 18, 25], [1, 1, 1, 4, 4]),
+        ("0", [1, 2, 3, 140, 200], [1, 1, 1, 1, 1]),
+        ("1", [1, 2, 3, 70, 100], [1, 1, 1, 2, 2]),
+        ("2", [1, 2, 3, 35, 50], [1, 1, 1, 4, 4]),
     ]
-    assert meta["levels"][0]["chunks"] == [1, 1, 1, 32, 32]
+    assert meta["levels"][0]["chunks"] == [1, 1, 1, 64, 64]
     assert meta["physical_sizes"] == {"z": {"size": 1.0, "unit": "micrometer"},
                                       "y": {"size": 0.5, "unit": "micrometer"},
                                       "x": {"size": 0.5, "unit": "micrometer"}}
     assert meta["default_z"] == 1
     dapi, gfp = meta["channels"]
-    assert (dapi["label"], dapi["color"], dapi["min"], dapi["max"]) == ("DAPI", "0000FF", 0, 65535)
-    assert dapi["window"] == {"start": 0, "end": 65535, "min": 0, "max": 65535}
+    pixels = ramp_pixels()
+    assert (dapi["label"], dapi["min"], dapi["max"]) == ("DAPI", 0, 65535)
+    assert (gfp["label"], gfp["min"], gfp["max"]) == ("GFP", 0, 1234)
+    for i, ch in enumerate(meta["channels"]):
+        omero = on_disk["omero"]["channels"][i]
+        assert ch["color"] == omero["color"]
+        assert ch["window"] == omero["window"]
+        assert ch["histogram"] == on_disk["chromatile"]["channels"][i]["histogram"]
+        assert sum(ch["histogram"]["counts"]) == pixels[i].size
+    assert gfp["window"]["end"] == 1234
     assert (dapi["gamma"], dapi["colormap"], dapi["active"], dapi["inverted"]) == (1.0, "color", True, False)
-    expected, _ = np.histogram(ramp_pixels()[0], bins=16, range=(0, 65536))
-    assert dapi["histogram"] == {"range": [0, 65536], "counts": expected.tolist()}
-    assert (gfp["label"], gfp["color"], gfp["min"], gfp["max"]) == ("GFP", "00FF00", 0, 1234)
     assert meta["store_url"] == "/data/ramp.ome.zarr"
     assert meta["thumbnail_url"] == "/api/images/ramp/thumbnail.png"
 
@@ -89,11 +94,8 @@ def test_stores_appear_change_and_disappear_without_restart(live: LiveServer, tm
     assert ids() == ["ramp", "small"]
     assert live.get("/api/images/ramp").json()["channels"][0]["label"] == "DAPI"
 
-    # a new ingest: written under a hidden name, renamed into place
-    staging = tmp_path / "staging"
-    write_store(staging, "fresh", np.full((1, 1, 8, 8), 7, np.uint16), tile=32, labels=["New"],
-                colors=["FFFFFF"])
-    os.rename(staging / "fresh.ome.zarr", live.data_dir / "fresh.ome.zarr")
+    # a new ingest into the running server's DATA_DIR (written hidden, renamed into place)
+    ingest_pixels(live.data_dir, "fresh", np.full((1, 1, 8, 8), 7, np.uint16), ["New"], tmp_path)
     assert ids() == ["fresh", "ramp", "small"]
     assert live.get("/api/images/fresh").json()["channels"][0]["label"] == "New"
 
