@@ -85,9 +85,16 @@ class PageBands:
                 b = min(y1, (strip + 1) * rps) - strip * rps
                 if counts[index] < b * rowbytes:
                     raise IngestError(f"{self.path}: truncated TIFF (strip {index} is too short)")
+                dst = slice(strip * rps + a - y0, strip * rps + b - y0)
+                if contig == 1 and self.raw_dtype == self.dtype:
+                    # native byte order, one sample per pixel: read straight into the output rows
+                    target = out[sep, dst]
+                    got = os.preadv(self.fd, [memoryview(target).cast("B")], offsets[index] + a * rowbytes)
+                    if got != target.nbytes:
+                        raise IngestError(f"{self.path}: truncated TIFF (strip {index} ends early)")
+                    continue
                 data = self._pread(offsets[index] + a * rowbytes, (b - a) * rowbytes)
                 rows = np.frombuffer(data, self.raw_dtype).reshape(b - a, self.width, contig)
-                dst = slice(strip * rps + a - y0, strip * rps + b - y0)
                 if self.separate:
                     out[sep, dst] = rows[..., 0]
                 else:

@@ -15,7 +15,7 @@ DEFAULT_TILE = 512
 def make_codec(name: str) -> Codec | None:
     """The numcodecs codec of a compression name (None for uncompressed chunks)."""
     factories = {
-        "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
+        "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE),
         "blosc-lz4": lambda: numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
         "zstd": lambda: numcodecs.Zstd(level=3),
         "zlib": lambda: numcodecs.Zlib(level=6),

@@ -147,6 +147,7 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec, st
                     rows = convert(rows)
                 for cascade, plane in zip(cascades, rows, strict=True):
                     cascade.push(plane)
+                del rows, plane  # free this band before the next read
             for cascade in cascades:
                 cascade.finish()
     finally:

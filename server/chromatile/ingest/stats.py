@@ -34,7 +34,10 @@ class ChannelStats:
 
     def add(self, channel: int, values: np.ndarray) -> None:
         """Count the values of a block of one channel."""
-        self.counts[channel] += np.bincount(values.ravel(), minlength=self.size)
+        # bincount converts its input to int64: go by slices to keep that copy small.
+        rows = max(1, (1 << 20) // max(1, values.shape[-1]))
+        for start in range(0, values.shape[0], rows):
+            self.counts[channel] += np.bincount(values[start : start + rows].ravel(), minlength=self.size)
 
     def summary(self, channel: int) -> ChannelSummary:
         """Min, max, histogram and 0.1 %..99.9 % window of one channel."""
