@@ -84,7 +84,7 @@ def _nuclei(kind: int, z: int, size_z: int, y0: int, x0: int, h: int, w: int, se
     angle = np.pi * u[5]
     centre_z = u[6] * (size_z - 1) if size_z > 1 else np.zeros_like(u[6])
     bright = 0.55 + 0.45 * u[7]
-    depth = max(1.5, size_z / 5)  # half thickness of a nucleus in slices
+    depth = max(2.0, min(5.0, size_z / 3))  # half thickness of a nucleus in slices (1 um steps)
     for i in np.flatnonzero(present):
         dz = (z - centre_z[i]) / depth
         if abs(dz) >= 1.0:
