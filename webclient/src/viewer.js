@@ -290,7 +290,9 @@ export class Viewer {
     for (const { ty, tx } of target) {
       const e = this.cache.get(tileKey(level, t, z, ty, tx));
       if (e && e.texture && this.cache.isReady(e, channels)) { drawn.set(e.key, e); continue; }
-      complete = false;
+      // A tile whose channels all failed is settled (its message is shown): it keeps the coarser
+      // stand-in below but does not hold whenIdle() forever.
+      if (!this.cache.isReady(e, channels)) complete = false;
       const lv = this.source.levels[level];
       const d = lv.downsample;
       const tileRect = [tx * lv.chunk.x * d, ty * lv.chunk.y * d,

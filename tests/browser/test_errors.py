@@ -1,0 +1,72 @@
+"""Missing chunks render as the fill value; failures show a message, never a blank canvas."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Server, open_viewer, render
+from playwright.sync_api import Page
+
+from chromatile.store import DataDir
+
+pytestmark = pytest.mark.browser
+
+
+def messages(page: Page) -> dict[str, str]:
+    return page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.ct-message')].map(e => [e.dataset.kind, e.textContent]))"
+    )
+
+
+def test_missing_chunk_renders_as_fill_value_without_error(page: Page, server: Server) -> None:
+    # Channel 1 of z=0 is all zero over tile (ty=0, tx=1): ingest leaves that chunk out.
+    assert not (server.data_dir / "ramp16.ome.zarr" / "0" / "0" / "1" / "0" / "0" / "1").exists()
+    open_viewer(page, server, "ramp16")
+    channels = [{"visible": False}, {"visible": True, "color": "#ffffff", "window": [0, 1000], "colormap": "color",
+                                     "gamma": 1, "invert": False}]
+    img = render(page, {"view": {"center": [64, 64], "zoom": 2}, "z": 0, "channels": channels})
+    assert (img[:128, 128:256] == 0).all(), "the absent tile shows the fill value 0"
+    assert (img[:128, 2:128] == 255).all() or img[:128, :128].mean() > 200, "its neighbour shows data"
+    assert page.evaluate("() => window.chromatileViewer.stats.chunksMissing") >= 1
+    assert messages(page) == {}
+    assert not page.errors
+
+
+def test_withdrawn_image_shows_the_server_message(page: Page, server: Server) -> None:
+    DataDir(server.data_dir).withdraw("gone", "test withdrawal")
+    # The server answers 410 on /view/gone itself; a viewer holding the store URL shows why it fails.
+    page.goto(f"{server.url}/view?url=/data/gone.ome.zarr")
+    page.wait_for_selector(".ct-message-store")
+    text = messages(page)["store"]
+    assert "HTTP 410" in text and "/data/gone.ome.zarr/.zattrs" in text
+
+
+def test_failing_tiles_show_a_message(page: Page, server: Server) -> None:
+    data = DataDir(server.data_dir)
+    open_viewer(page, server, "late")
+    try:
+        data.withdraw("late", "withdrawn while open")
+        # Plane 0 is far from the prefetched neighbours of plane 6, so its tiles are requested now.
+        page.evaluate("async () => { window.chromatileViewer.setZ(0); await window.chromatileViewer.whenIdle(); }")
+        page.wait_for_selector(".ct-message-tile")
+        assert "HTTP 410" in messages(page)["tile"]
+        assert page.evaluate("() => window.chromatileViewer.stats.requestsFailed") >= 1
+    finally:
+        data.restore("late")
+
+
+def test_no_webgl2_shows_a_message(page: Page, server: Server) -> None:
+    page.add_init_script(
+        """const original = HTMLCanvasElement.prototype.getContext;
+           HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+             return kind === 'webgl2' ? null : original.call(this, kind, ...rest);
+           };"""
+    )
+    page.goto(f"{server.url}/view/ramp16")
+    page.wait_for_selector(".ct-message-webgl")
+    assert "WebGL2" in messages(page)["webgl"]
+
+
+def test_unreadable_store_url_shows_a_message(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/view?url={server.url}/data/nosuchimage.ome.zarr")
+    page.wait_for_selector(".ct-message-store")
+    assert "HTTP 404" in messages(page)["store"]
