@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import zarr
+from ome_zarr_models.v04.image import Image
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,7 +39,9 @@ def zattrs(path: Path) -> dict:
 
 
 def check_pyramid(path: Path, source: np.ndarray) -> int:
-    """Level 0 equals ``source`` (5-D) exactly; every level equals the reference downsample of the one above."""
+    """Level 0 equals ``source`` (5-D) exactly; every level equals the reference downsample of the one above;
+    the last level is the first that fits one tile; the store validates as OME-NGFF 0.4."""
+    Image.from_zarr(open_store(path))  # raises on anything OME-NGFF 0.4 forbids
     attrs = zattrs(path)
     paths = [d["path"] for d in attrs["multiscales"][0]["datasets"]]
     above = level(path, 0)
@@ -50,6 +53,8 @@ def check_pyramid(path: Path, source: np.ndarray) -> int:
         above = below
     tile = attrs["chromatile"]["tile"]
     assert max(above.shape[-2:]) <= tile
+    if len(paths) > 1:
+        assert max(level(path, len(paths) - 2).shape[-2:]) > tile  # no level more than needed
     return len(paths)
 
 

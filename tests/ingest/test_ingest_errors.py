@@ -101,7 +101,7 @@ def test_bad_input_in_process(tmp_path, capsys, name):
     dest = tmp_path / "data"
     err = check_cli_error(capsys, [src, dest], src, expected)
     assert "Traceback" not in err
-    assert entries(dest) == []
+    assert not dest.exists()  # not even the DEST_DIR it would have created
 
 
 def test_mixed_slice_sizes(tmp_path, capsys):
@@ -110,7 +110,33 @@ def test_mixed_slice_sizes(tmp_path, capsys):
     good_tiff(folder / "z1.tif")
     good_tiff(folder / "z2.tif", shape=(40, 51))
     check_cli_error(capsys, [folder, tmp_path / "out"], folder / "z2.tif", "40x51", "z1.tif is 40x50")
-    assert entries(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_corrupt_slice_in_folder_is_named(tmp_path, capsys):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for z in range(3):
+        good_tiff(folder / f"slice_{z:03d}.tif")
+    (folder / "slice_001.tif").write_bytes((folder / "slice_001.tif").read_bytes()[:100])
+    check_cli_error(capsys, [folder, tmp_path / "out"], folder / "slice_001.tif", "TIFF")
+    assert not (tmp_path / "out").exists()
+
+
+def test_slice_holding_a_stack_is_refused(tmp_path, capsys):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    tifffile.imwrite(folder / "a0.tif", np.zeros((2, 8, 8), np.uint16), photometric="minisblack")
+    check_cli_error(capsys, [folder, tmp_path / "out"], folder / "a0.tif", "must hold one Z plane")
+
+
+def test_folder_with_unsupported_dtype_names_first_slice(tmp_path, capsys):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for z in range(2):
+        tifffile.imwrite(folder / f"s{z}.tif", np.zeros((8, 8), np.float32))
+    check_cli_error(capsys, [folder, tmp_path / "out"], folder, "pixel type float32", "--rescale")
+    assert not (tmp_path / "out").exists()
 
 
 def test_zero_size_image(tmp_path, capsys):
@@ -118,7 +144,7 @@ def test_zero_size_image(tmp_path, capsys):
     with pytest.warns(UserWarning):
         tifffile.imwrite(src, np.zeros((0, 10), np.uint16))
     check_cli_error(capsys, [src, tmp_path / "out"], src, "zero-size")
-    assert entries(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
 
 
 def test_zero_width_tag(tmp_path, capsys):
@@ -126,14 +152,14 @@ def test_zero_width_tag(tmp_path, capsys):
     with tifffile.TiffFile(src, mode="r+") as tif:
         tif.pages[0].tags["ImageWidth"].overwrite(0)
     check_cli_error(capsys, [src, tmp_path / "out"], src)
-    assert entries(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("bad_id", ["a/b", "..", "a..b", ".hidden", "", "x" * 129, "sp ace"])
 def test_bad_id(tmp_path, capsys, bad_id):
     src = good_tiff(tmp_path / "ok.tif")
     check_cli_error(capsys, [src, tmp_path / "out", "--id", bad_id], "invalid id")
-    assert entries(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
 
 
 def test_unwritable_destination(tmp_path, capsys):
@@ -145,6 +171,13 @@ def test_unwritable_destination(tmp_path, capsys):
     assert blocker.read_text() == "x"
 
 
+def test_destination_that_refuses_new_entries(tmp_path, capsys):
+    # /proc/self is a directory in which nobody, root included, can create anything
+    src = good_tiff(tmp_path / "ok.tif")
+    check_cli_error(capsys, [src, "/proc/self"], "/proc/self", "not writable")
+    check_cli_error(capsys, [src, "/proc/self/new/deeper"], "/proc/self/new/deeper", "cannot create")
+
+
 @pytest.mark.parametrize("args,expected", [
     (["--tile", "100"], "power of two"),
     (["--workers", "0"], "--workers 0"),
@@ -154,7 +187,7 @@ def test_unwritable_destination(tmp_path, capsys):
 def test_bad_options(tmp_path, capsys, args, expected):
     src = good_tiff(tmp_path / "ok.tif")
     check_cli_error(capsys, [src, tmp_path / "out", *args], expected)
-    assert entries(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
 
 
 def test_subprocess_error_is_one_line_without_traceback(tmp_path):
@@ -164,7 +197,7 @@ def test_subprocess_error_is_one_line_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == f"chromatile: error: {src}: not a TIFF file\n"
     assert proc.stdout == ""
-    assert entries(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
 
     corrupt = tmp_path / "corrupt.tif"
     corrupt.write_bytes(b"II*\x00" + b"\xff" * 64)

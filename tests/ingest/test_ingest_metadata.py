@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import imagecodecs
 import numpy as np
+import pytest
 import tifffile
 from ingest_helpers import open_store, zattrs
 from ome_zarr_models.v04.image import Image
@@ -139,3 +140,61 @@ def test_all_zero_chunks_are_not_written(tmp_path):
     assert chunks == ["0/0/0/0/1/1", "1/0/0/0/0/0", "2/0/0/0/0/0"]
     assert result.chunks_written == 3 and result.chunks_total == 9 + 4 + 1  # 130 -> 65 -> 33 px
     np.testing.assert_array_equal(open_store(result.store_path)["0"][0, 0, 0], a)
+
+
+def lut(r: int, g: int, b: int) -> np.ndarray:
+    """An ImageJ LUT ramping from black to (r, g, b)."""
+    ramp = np.linspace(0, 1, 256)
+    return np.round(np.outer([r, g, b], ramp)).astype(np.uint8)
+
+
+def test_imagej_luts_labels_and_units(tmp_path):
+    a = np.arange(3 * 2 * 20 * 30, dtype=np.uint16).reshape(2, 3, 20, 30)  # ZCYX
+    src = tmp_path / "ij.tif"
+    tifffile.imwrite(src, a, imagej=True, resolution=(1 / 0.2, 1 / 0.2), metadata={
+        "axes": "ZCYX", "unit": "\\u00B5m", "spacing": 0.75,
+        "LUTs": [lut(255, 0, 255), lut(0, 255, 255), lut(255, 128, 0)], "Labels": ["Nuc", "Mem", "Mito"],
+    })
+    attrs = zattrs(ingest(src, tmp_path / "out", tile=64).store_path)
+    assert [(c["label"], c["color"]) for c in attrs["omero"]["channels"]] == [
+        ("Nuc", "FF00FF"), ("Mem", "00FFFF"), ("Mito", "FF8000")]
+    ms = attrs["multiscales"][0]
+    assert [ax.get("unit") for ax in ms["axes"][2:]] == ["micrometer"] * 3
+    assert ms["datasets"][0]["coordinateTransformations"][0]["scale"] == pytest.approx([1, 1, 0.75, 0.2, 0.2])
+
+
+@pytest.mark.parametrize("unit,resolution,expected", [
+    ("CENTIMETER", (10000 / 0.5, 10000 / 0.25), [0.25, 0.5]),  # pixels per cm -> micrometre per pixel
+    ("INCH", (25400 / 2.0, 25400 / 2.0), [2.0, 2.0]),
+])
+def test_plain_tiff_resolution_tags(tmp_path, unit, resolution, expected):
+    src = tmp_path / "res.tif"
+    tifffile.imwrite(src, np.ones((20, 30), np.uint16), resolution=resolution, resolutionunit=unit)
+    ms = zattrs(ingest(src, tmp_path / "out", tile=64).store_path)["multiscales"][0]
+    assert [ax.get("unit") for ax in ms["axes"][3:]] == ["micrometer", "micrometer"]
+    assert ms["datasets"][0]["coordinateTransformations"][0]["scale"][3:] == pytest.approx(expected)
+
+
+def test_resolution_without_unit_gives_no_physical_size(tmp_path):
+    src = tmp_path / "nounit.tif"
+    tifffile.imwrite(src, np.ones((20, 30), np.uint16), resolution=(3.0, 3.0), resolutionunit="NONE")
+    ms = zattrs(ingest(src, tmp_path / "out", tile=64).store_path)["multiscales"][0]
+    assert all("unit" not in ax for ax in ms["axes"])
+    assert ms["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_ome_colours_names_and_units_survive_pyramidal_and_multi_t(tmp_path):
+    a = np.ones((2, 2, 70, 90), np.uint16)  # TCYX
+    src = tmp_path / "pyr.ome.tif"
+    with tifffile.TiffWriter(src, ome=True) as tw:
+        tw.write(a, subifds=1, tile=(32, 32), metadata={
+            "axes": "TCYX", "Channel": {"Name": ["ch-a", "ch-b"], "Color": [ome_color(0x00FF00), ome_color(0xFF00FF)]},
+            "PhysicalSizeX": 0.5, "PhysicalSizeXUnit": "mm", "PhysicalSizeY": 0.5, "PhysicalSizeYUnit": "mm",
+        })
+        tw.write(a[..., ::2, ::2], subfiletype=1, tile=(32, 32))
+    attrs = zattrs(ingest(src, tmp_path / "out", tile=64).store_path)
+    assert [(c["label"], c["color"]) for c in attrs["omero"]["channels"]] == [("ch-a", "00FF00"), ("ch-b", "FF00FF")]
+    ms = attrs["multiscales"][0]
+    assert [ax.get("unit") for ax in ms["axes"]] == [None, None, None, "millimeter", "millimeter"]
+    assert [d["coordinateTransformations"][0]["scale"] for d in ms["datasets"]] == [
+        [1.0, 1.0, 1.0, 0.5, 0.5], [1.0, 1.0, 1.0, 1.0, 1.0]]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 
 from chromatile.ingest import ingest
 from chromatile.ingest.compression import COMPRESSIONS, DEFAULT_COMPRESSION, DEFAULT_TILE
@@ -35,16 +37,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C: the partial store is removed
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one ingest; errors surface as UserError (exit 2)."""
     # tifffile logs its own warnings about malformed files; our error line already says what is wrong.
     logging.getLogger("tifffile").setLevel(logging.ERROR)
-    result = ingest(
-        args.src, args.dest_dir, image_id=args.image_id, tile=args.tile, compression=args.compression,
-        workers=args.workers, overwrite=args.overwrite,
-        progress=not args.quiet and not args.json and sys.stderr.isatty(),
-        rescale=parse_rescale(args.rescale) if args.rescale is not None else None,
-    )
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        result = ingest(
+            args.src, args.dest_dir, image_id=args.image_id, tile=args.tile, compression=args.compression,
+            workers=args.workers, overwrite=args.overwrite,
+            progress=not args.quiet and not args.json and sys.stderr.isatty(),
+            rescale=parse_rescale(args.rescale) if args.rescale is not None else None,
+        )
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     if args.json:
         print(json.dumps(result.summary()))
     elif not args.quiet:

@@ -6,6 +6,8 @@ tell a crashed writer's leftovers from a concurrent writer's work in progress.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import re
 import secrets
@@ -73,15 +75,32 @@ def recover(dest_dir: Path, image_id: str) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def prepare_dest(dest_dir: Path) -> Path:
-    """Create DEST_DIR if needed; raise a one-line error when it cannot hold a store."""
+def prepare_dest(dest_dir: Path) -> list[Path]:
+    """Create DEST_DIR if needed; raise a one-line error when it cannot hold a store.
+
+    Returns the directories this call created (deepest last), so a failed ingest can remove them.
+    """
     if dest_dir.exists() and not dest_dir.is_dir():
         raise IngestError(f"{dest_dir}: destination exists and is not a directory")
+    created = []
+    for parent in [dest_dir, *dest_dir.parents]:
+        if parent.exists():
+            break
+        created.insert(0, parent)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IngestError(f"{dest_dir}: cannot create destination directory ({one_line(exc)})") from exc
-    return dest_dir
+    return created
+
+
+def remove_created(created: list[Path]) -> None:
+    """Remove directories made by :func:`prepare_dest` that are still empty (deepest first)."""
+    for path in reversed(created):
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def make_partial(dest_dir: Path, image_id: str) -> Path:
@@ -94,18 +113,46 @@ def make_partial(dest_dir: Path, image_id: str) -> Path:
     return path
 
 
-def commit(partial: Path, final: Path, overwrite: bool) -> None:
-    """Rename the finished store into place; with ``overwrite`` swap it for the old one."""
-    if not final.exists():
-        os.rename(partial, final)
-        return
-    if not overwrite:
-        raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
-    aside = final.with_name(f".{final.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
-    os.rename(final, aside)
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step with Linux ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
     try:
-        os.rename(partial, final)
-    except OSError:
-        os.rename(aside, final)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # kernel or filesystem without exchange
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def commit(partial: Path, final: Path, overwrite: bool) -> None:
+    """Rename the finished store into place; with ``overwrite`` swap it for the old one.
+
+    The swap is one ``renameat2(RENAME_EXCHANGE)`` where the system has it, so a reader always sees
+    either the whole old store or the whole new one; elsewhere it is two renames, and a crash between
+    them is repaired by :func:`recover` on the next run.
+    """
+    try:
+        if not final.exists():
+            os.rename(partial, final)
+            return
+        if not overwrite:
+            raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
+        aside = final.with_name(f".{final.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+        if _exchange(partial, final):
+            shutil.rmtree(partial, ignore_errors=True)  # now holds the old store
+            return
+        os.rename(final, aside)
+        try:
+            os.rename(partial, final)
+        except OSError:
+            os.rename(aside, final)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+    except OSError as exc:
+        # e.g. another ingest of the same id finished first (ENOTEMPTY)
+        raise IngestError(f"{final}: cannot move the new store into place ({one_line(exc)})") from exc

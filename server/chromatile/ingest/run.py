@@ -39,6 +39,7 @@ class IngestResult:
     compression: str
     chunks_written: int
     chunks_total: int
+    workers: int
     seconds: float
     source_bytes: int
 
@@ -47,10 +48,18 @@ class IngestResult:
         return {
             "id": self.image_id, "store": str(self.store_path), "shape": list(self.shape), "dtype": self.dtype,
             "levels": self.levels, "tile": self.tile, "compression": self.compression,
-            "chunks_written": self.chunks_written, "chunks_total": self.chunks_total,
+            "chunks_written": self.chunks_written, "chunks_total": self.chunks_total, "workers": self.workers,
             "seconds": round(self.seconds, 3), "source_bytes": self.source_bytes,
             "mb_per_s": round(self.source_bytes / 1e6 / max(self.seconds, 1e-9), 1),
         }
+
+
+def default_workers() -> int:
+    """All cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def check_tile(tile: int) -> int:
@@ -76,13 +85,14 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
     codec = compression_defaults.make_codec(name)
     if workers is not None and workers < 1:
         raise IngestError(f"--workers {workers}: need at least 1")
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    workers = workers if workers is not None else default_workers()
     final = dest_dir / f"{image_id}{placement.SUFFIX}"
 
     source = open_source(src)
+    created: list[Path] = []
     try:
         store_dtype, convert = converter(src, source.dtype, rescale)
-        placement.prepare_dest(dest_dir)
+        created = placement.prepare_dest(dest_dir)
         placement.recover(dest_dir, image_id)
         if final.exists() and not overwrite:
             raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
@@ -95,12 +105,15 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+    except BaseException:
+        placement.remove_created(created)  # leave no empty DEST_DIR we made ourselves
+        raise
     finally:
         source.close()
     return IngestResult(
         store_path=final, image_id=image_id, shape=source.shape, dtype=str(store_dtype),
         levels=len(level_shapes(source.shape[3], source.shape[4], tile)), tile=tile, compression=name,
-        chunks_written=written, chunks_total=total, seconds=time.perf_counter() - started,
+        chunks_written=written, chunks_total=total, workers=workers, seconds=time.perf_counter() - started,
         source_bytes=source.nbytes,
     )
 

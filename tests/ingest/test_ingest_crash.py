@@ -1,0 +1,122 @@
+"""Crash safety with real processes and real signals: a killed ingest leaves only a hidden partial
+store that the next run removes; Ctrl-C and SIGTERM clean up at once; an existing store is never
+damaged, and --overwrite swaps it so that a reader always finds a complete store."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import tifffile
+from ingest_helpers import check_pyramid, entries
+
+from chromatile.ingest import ingest
+
+
+@pytest.fixture(scope="module")
+def slow_source(tmp_path_factory):
+    """4 x 2048 x 2048 random uint16: with gzip chunks and one worker its ingest takes a few seconds."""
+    folder = tmp_path_factory.mktemp("slow")
+    a = np.random.default_rng(0).integers(0, 3000, size=(4, 2048, 2048), dtype=np.uint16)
+    tifffile.imwrite(folder / "big.tif", a, photometric="minisblack", metadata={"axes": "CYX"}, tile=(256, 256))
+    return folder / "big.tif", a
+
+
+def start_slow_ingest(src, dest, *extra):
+    return subprocess.Popen([sys.executable, "-m", "chromatile.cli", "ingest", str(src), str(dest), "--quiet",
+                             "--workers", "1", "--compression", "gzip", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_chunks(proc, dest, image_id="big"):
+    """Block until the running ingest has written chunk files into its partial store; return that store."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "ingest finished before it could be interrupted"
+        partial = [p for p in dest.glob(f".{image_id}.ome.zarr.partial-*")]
+        if partial and any((partial[0] / "0" / "0" / "0" / "0" / "0").glob("*")):
+            return partial[0]
+        time.sleep(0.005)
+    raise AssertionError("no chunk written within 60 s")
+
+
+def test_killed_ingest_leaves_no_store_and_rerun_works(tmp_path, slow_source):
+    src, a = slow_source
+    dest = tmp_path / "data"
+    proc = start_slow_ingest(src, dest)
+    partial = wait_for_chunks(proc, dest)
+    proc.kill()
+    proc.wait()
+    assert entries(dest) == [partial.name]  # hidden, never listed or served; no big.ome.zarr
+
+    result = ingest(src, dest)
+    assert entries(dest) == ["big.ome.zarr"]  # the dead writer's partial store is gone
+    check_pyramid(result.store_path, a[None, :, None])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_ingest_cleans_up(tmp_path, slow_source, sig):
+    src, _ = slow_source
+    dest = tmp_path / "data"
+    proc = start_slow_ingest(src, dest)
+    wait_for_chunks(proc, dest)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (130, "", "chromatile: interrupted\n")
+    assert not dest.exists()  # it made DEST_DIR, so it removed it too
+
+
+def test_killed_overwrite_keeps_the_old_store(tmp_path, slow_source):
+    src, a = slow_source
+    dest = tmp_path / "data"
+    old = tmp_path / "old.tif"
+    tifffile.imwrite(old, a[:1, :300, :200], photometric="minisblack", metadata={"axes": "CYX"})
+    ingest(old, dest, image_id="big", tile=64)
+    before = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+
+    proc = start_slow_ingest(src, dest, "--overwrite")
+    wait_for_chunks(proc, dest)
+    proc.kill()
+    proc.wait()
+    store = dest / "big.ome.zarr"
+    assert {p.relative_to(dest): p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
+
+    result = ingest(src, dest, overwrite=True)
+    assert entries(dest) == ["big.ome.zarr"]
+    check_pyramid(result.store_path, a[None, :, None])
+
+
+def test_overwrite_swap_never_shows_a_missing_store(tmp_path):
+    dest = tmp_path / "data"
+    images = []
+    for value in (1, 2):
+        path = tmp_path / f"v{value}.tif"
+        tifffile.imwrite(path, np.full((100, 100), value, np.uint16))
+        images.append(path)
+    ingest(images[0], dest, image_id="img", tile=64)
+    store = dest / "img.ome.zarr"
+    missing = []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            if not (store / ".zattrs").is_file() or not (store / "0" / ".zarray").is_file():
+                missing.append(time.monotonic())
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for i in range(30):
+            ingest(images[i % 2], dest, image_id="img", tile=64, overwrite=True)
+    finally:
+        stop.set()
+        thread.join()
+    assert missing == []
+    assert entries(dest) == ["img.ome.zarr"]
+    with tifffile.TiffFile(images[1]) as tif:
+        check_pyramid(store, tif.asarray()[None, None, None])
