@@ -10,7 +10,9 @@ from flask_caching import Cache
 
 from chromatile.catalog import Catalog
 from chromatile.config import Settings, load_settings
+from chromatile.http import files
 from chromatile.http.errors import register_errors
+from chromatile.http.fastpath import ChunkFastPath
 from chromatile.http.guard import ConcurrencyGuard
 from chromatile.http.routes import Services, add_cors, build_blueprint
 from chromatile.store import DataDir
@@ -64,7 +66,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     register_errors(app)
     cors = [("Access-Control-Allow-Origin", "*")] if "*" in origins else []
-    guard = ConcurrencyGuard(app.wsgi_app, svc.settings.max_concurrency, svc.settings.acquire_timeout,
+    fast = ChunkFastPath(app.wsgi_app, svc.settings, svc.data,
+                         files.chunk_cache_control(False, svc.settings.shared_max_age))
+    app.extensions["chromatile.fastpath"] = fast
+    guard = ConcurrencyGuard(fast, svc.settings.max_concurrency, svc.settings.acquire_timeout,
                              svc.settings.retry_after, cors)
     app.wsgi_app = guard  # type: ignore[method-assign]
     app.extensions["chromatile.guard"] = guard

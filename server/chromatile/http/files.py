@@ -9,8 +9,18 @@ from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
 IMMUTABLE = "max-age=31536000, immutable"
+# Response headers a viewer on another origin may read (CORS).
+EXPOSED = "ETag, Last-Modified, Content-Length, Content-Range, Accept-Ranges, Retry-After"
 JSON_TYPES = {".zattrs": "application/json", ".zgroup": "application/json",
               ".zarray": "application/json", ".zmetadata": "application/json"}
+
+
+def chunk_cache_control(private: bool, shared_max_age: int | None) -> str:
+    """Chunks never change: browsers and CDNs keep them a year; `s-maxage` bounds shared caches."""
+    if private:
+        return f"private, {IMMUTABLE}"
+    shared = f", s-maxage={shared_max_age}" if shared_max_age is not None else ""
+    return f"public, {IMMUTABLE}{shared}"
 
 
 def etag_of(st: os.stat_result) -> str:

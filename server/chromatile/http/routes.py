@@ -20,7 +20,6 @@ from chromatile.http.openapi import openapi_document
 from chromatile.store import CHUNK_RE, STORE_SUFFIX, DataDir, check_id, safe_file, thumbnail_file
 
 BASE_PLACEHOLDER = "__CHROMATILE_BASE__"
-EXPOSED = "ETag, Last-Modified, Content-Length, Content-Range, Accept-Ranges, Retry-After"
 ADMIN_ACTIONS = ("withdraw", "restore", "private", "public")
 
 
@@ -51,9 +50,8 @@ def build_blueprint(svc: Services) -> Blueprint:
     bp = Blueprint("chromatile", __name__)
     settings = svc.settings
     data = svc.data
-    shared = f", s-maxage={settings.shared_max_age}" if settings.shared_max_age is not None else ""
-    chunk_public = f"public, {files.IMMUTABLE}{shared}"
-    chunk_private = f"private, {files.IMMUTABLE}"
+    chunk_public = files.chunk_cache_control(False, settings.shared_max_age)
+    chunk_private = files.chunk_cache_control(True, settings.shared_max_age)
     meta_public = ("no-cache" if settings.metadata_max_age == 0
                    else f"public, max-age={settings.metadata_max_age}")
     meta_private = "private, no-cache"
@@ -247,7 +245,7 @@ def add_cors(response: Response, origins: list[str]) -> None:
         response.vary.add("Origin")
         if origin in origins:
             response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    response.headers["Access-Control-Expose-Headers"] = files.EXPOSED
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, PUT, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = (
