@@ -13,6 +13,8 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +95,45 @@ def stack8(z: int) -> np.ndarray:
     return a
 
 
+def many16(channels: int = 12) -> np.ndarray:
+    """(C, Z=1, Y=48, X=80) uint16, channel c a diagonal ramp with its own slope and offset."""
+    y, x = np.mgrid[0:48, 0:80]
+    a = np.empty((channels, 1, 48, 80), np.uint16)
+    for c in range(channels):
+        a[c, 0] = (x * (100 + 40 * c) + y * (60 * (c % 3)) + 1500 * c) % 65536
+    return a
+
+
+def timed8() -> np.ndarray:
+    """(T=4, C=2, Z=2, Y=64, X=64) uint8, plane (t, z) holding 40 * t + 10 * z + 5 + channel."""
+    a = np.zeros((4, 2, 2, 64, 64), np.uint8)
+    for t in range(4):
+        for z in range(2):
+            a[t, 0, z] = 40 * t + 10 * z + 5
+            a[t, 1, z] = 40 * t + 10 * z + 6
+    return a
+
+
+def big16() -> np.ndarray:
+    """(C=2, Z=3, Y=1024, X=1024) uint16 smooth gradients: 16 x 16 tiles of 64 at level 0, 5 levels."""
+    z, y, x = np.mgrid[0:3, 0:1024, 0:1024]
+    a = np.empty((2, 3, 1024, 1024), np.uint16)
+    a[0] = x * 60 + z * 100
+    a[1] = y * 60 + z * 100
+    return a
+
+
 IMAGES = {
     "ramp16": ramp16,
     "six8": six8,
+    "many16": many16,
+    "timed8": timed8,
+    "big16": big16,
     "gone": lambda: stack8(2),
     "late": lambda: stack8(12),
     "saved": lambda: stack8(1),
 }
+AXES = {"timed8": "TCZYX"}
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -128,7 +162,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, webclient_built: Path) -> I
         arr = make()
         arrays[name] = arr
         tif = src / f"{name}.ome.tif"
-        tifffile.imwrite(tif, arr, metadata={"axes": "CZYX"}, ome=True)
+        tifffile.imwrite(tif, arr, metadata={"axes": AXES.get(name, "CZYX"), "PhysicalSizeX": 0.25,
+                                             "PhysicalSizeXUnit": "µm", "PhysicalSizeY": 0.25,
+                                             "PhysicalSizeYUnit": "µm"}, ome=True)
         ingest(tif, data, image_id=name, tile=64)
     app = chromatile.create_app({"data_dir": data, "admin_token": ADMIN_TOKEN})
     httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
@@ -200,3 +236,36 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, tol: float = 2.0) -> 
         f"max difference {diff.max():.1f}/255 at (y, x, rgb) {worst}: got {actual[worst]}, expected {exp[worst]:.1f}; "
         f"{int((diff > tol).sum())} values off"
     )
+
+
+# ---- another origin: stores written by other tools, pages that embed the viewer ---------------
+
+class CorsHandler(SimpleHTTPRequestHandler):
+    """A plain static file host (like a CDN or S3 bucket) that lets any origin read its files."""
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class StaticHost:
+    url: str
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def static_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticHost]:
+    """A second origin on 127.0.0.1 serving a directory as static files, with CORS."""
+    root = tmp_path_factory.mktemp("static")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(CorsHandler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield StaticHost(f"http://127.0.0.1:{httpd.server_port}", root)
+    finally:
+        httpd.shutdown()
+        thread.join()

@@ -20,7 +20,7 @@ export class Viewer {
     this.listeners = new Map();
     this.stats = { requests: 0, requestsAborted: 0, requestsFailed: 0, chunksMissing: 0, bytesFetched: 0,
       uploads: 0, uploadBytes: 0, evictions: 0, frames: 0, tileDraws: 0, zSteps: 0, zStepsResident: 0,
-      tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0 };
+      tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0, peakInflight: 0 };
     this.source = null;
     this.state = null;
     this.inflight = new Map();
@@ -386,6 +386,7 @@ export class Viewer {
     const key = `${e.key}#${c}`;
     const controller = new AbortController();
     this.inflight.set(key, { controller, entry: e, c });
+    this.stats.peakInflight = Math.max(this.stats.peakInflight, this.inflight.size);
     e.state[c] = LOADING;
     this.stats.requests++;
     const lv = this.source.levels[e.level];
