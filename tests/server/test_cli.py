@@ -55,6 +55,7 @@ def test_serve_runs_gunicorn_workers_and_stops_gracefully(data_dir: Path, tmp_pa
     text = log.read_text()
     assert code == 0, text
     assert "Using worker: gthread" in text
+    assert "Control socket" not in text  # one fixed path per user: servers side by side would clash
     assert ('"GET /api/health HTTP/1.1" 200' in text) is access_log
     assert "Traceback" not in text
 

@@ -88,8 +88,20 @@ def test_blueprint_on_an_existing_flask_app(data_dir: Path, webclient: Path) -> 
     host = Flask("host")
     host.add_url_rule("/", "home", lambda: "host home")
     init_app(host, {"data_dir": data_dir, "webclient_dir": webclient}, url_prefix="/images")
-    client = host.test_client()
-    assert client.get("/").data == b"host home"
-    assert client.get("/images/api/images/ramp").json["store_url"] == "/images/data/ramp.ome.zarr"
-    assert client.get("/images/view/ramp").data.decode() == PAGE.replace("__CHROMATILE_BASE__", "/images")
-    assert client.get("/images/api/images/nope").json == {"error": "no image 'nope'"}
+    server = make_server("127.0.0.1", 0, host, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        assert fetch(base, "/").body == b"host home"
+        assert fetch(base, "/images/api/images/ramp").json()["store_url"] == "/images/data/ramp.ome.zarr"
+        assert fetch(base, "/images/view/ramp").body.decode() == PAGE.replace("__CHROMATILE_BASE__", "/images")
+        assert fetch(base, "/images/api/images/nope").json() == {"error": "no image 'nope'"}
+        chunk = fetch(base, "/images/data/ramp.ome.zarr/0/0/0/0/0/0")
+        assert chunk.body == (data_dir / "ramp.ome.zarr/0/0/0/0/0/0").read_bytes()
+        assert chunk.header("Access-Control-Allow-Origin") == "*"
+        assert fetch(base, "/images/data/ramp.ome.zarr/0/0/1/0/0/0").status == 404  # absent chunk
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

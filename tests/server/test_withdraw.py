@@ -74,18 +74,22 @@ def test_admin_endpoints_are_off_without_a_configured_token(serve_app, data_dir:
 def test_withdrawal_reaches_every_gunicorn_worker_within_one_request(gunicorn_serve, data_dir: Path) -> None:  # noqa: ANN001
     base, _proc = gunicorn_serve(data_dir, "--workers", "2", "--threads", "2",
                                  env={"CHROMATILE_DEBUG_HEADERS": "1"})
-    url = "/data/ramp.ome.zarr/0/0/0/0/0/0"
+    # every kind of URL: the chunk fast path, the careful path, the catalog entry
+    urls = ["/data/ramp.ome.zarr/0/0/0/0/0/0", "/api/images/ramp", "/data/ramp.ome.zarr/.zattrs",
+            "/api/images/ramp/thumbnail.png", "/data/ramp.ome.zarr/0/0/1/0/0/0"]
 
     def burst(n: int = 60) -> list[tuple[int, str]]:
         answers: list[tuple[int, str]] = []
         lock = threading.Lock()
 
-        def worker() -> None:
-            for _ in range(n // 6):
+        def worker(k: int) -> None:
+            for i in range(n // 6):
+                url = urls[(k + i) % len(urls)]
                 r = fetch(base, url)
+                status = r.status if url != urls[-1] or r.status != 404 else 200  # absent chunk: 404
                 with lock:
-                    answers.append((r.status, r.header("X-Chromatile-Worker")))
-        threads = [threading.Thread(target=worker) for _ in range(6)]
+                    answers.append((status, r.header("X-Chromatile-Worker")))
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
         for t in threads:
             t.start()
         for t in threads:

@@ -80,13 +80,17 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "chromatile",
+        # gunicorn >= 25 opens a control socket at one fixed path per user: two servers would fight
+        # over it, and nothing of ours uses it
+        "control_socket_disable": True,
     }
     ready_message = on_ready
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # older gunicorns lack some settings
+                    self.cfg.set(key, value)
             if ready_message:
                 self.cfg.set("when_ready", lambda _arbiter: print(ready_message, flush=True))
 
