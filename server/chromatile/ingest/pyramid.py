@@ -23,8 +23,7 @@ def downsample2(a: np.ndarray) -> np.ndarray:
     h, w = a.shape
     if h % 2 or w % 2:
         a = np.pad(a, ((0, h % 2), (0, w % 2)), mode="edge")
-    s = a[0::2, 0::2].astype(np.uint32)
-    s += a[1::2, 0::2]
+    s = np.add(a[0::2, 0::2], a[1::2, 0::2], dtype=np.uint32)
     s += a[0::2, 1::2]
     s += a[1::2, 1::2]
     s += 2

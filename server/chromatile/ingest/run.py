@@ -16,6 +16,7 @@ from chromatile.ingest import compression as compression_defaults
 from chromatile.ingest import metadata, placement, thumbnail
 from chromatile.ingest.convert import converter
 from chromatile.ingest.errors import IngestError
+from chromatile.ingest.pipeline import Pipeline
 from chromatile.ingest.progress import Progress
 from chromatile.ingest.pyramid import Cascade, level_shapes
 from chromatile.ingest.source import Source
@@ -139,17 +140,22 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec, st
     thumb_rows: dict[int, list[np.ndarray]] = {c: [] for c in range(nc)}
     bar = Progress(total, progress, image_id)
     written = 0
+
+    def done(count: int) -> None:
+        nonlocal written
+        written += count
+        bar.update(1)
+
+    pipeline = Pipeline(pool)
     try:
         for group in source.groups():
             def emitter(t: int, c: int, z: int):  # noqa: ANN202
                 def emit(level: int, row: int, band: np.ndarray) -> None:
-                    nonlocal written
                     if level == 0:
-                        stats.add(c, band)
+                        pipeline.submit(stats.add, c, band)
                     if level == thumb_level and t == 0 and z == thumb_z:
                         thumb_rows[c].append(band.copy())
-                    written += writer.write_band(level, t, c, z, row, band, pool)
-                    bar.update(writer.tiles_per_band(level))
+                    writer.submit_band(pipeline, level, t, c, z, row, band, done)
                 return emit
 
             cascades = [Cascade(shapes, tile, emitter(t, c, z), pool, workers) for t, c, z in group.planes]
@@ -161,8 +167,14 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec, st
                 for cascade, plane in zip(cascades, rows, strict=True):
                     cascade.push(plane)
                 del rows, plane  # free this band before the next read
+                pipeline.next_batch()  # bounded: waits for the band before last
             for cascade in cascades:
                 cascade.finish()
+            pipeline.next_batch()
+        pipeline.wait_all()
+    except BaseException:
+        pipeline.cancel()
+        raise
     finally:
         bar.close()
 

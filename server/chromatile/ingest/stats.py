@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,13 +32,17 @@ class ChannelStats:
     def __init__(self, channels: int, dtype: np.dtype) -> None:
         self.size = 1 << (8 * dtype.itemsize)
         self.counts = np.zeros((channels, self.size), np.int64)
+        self._lock = threading.Lock()
 
     def add(self, channel: int, values: np.ndarray) -> None:
-        """Count the values of a block of one channel."""
+        """Count the values of a block of one channel (thread-safe)."""
         # bincount converts its input to int64: go by slices to keep that copy small.
         rows = max(1, (1 << 20) // max(1, values.shape[-1]))
+        counts = np.zeros(self.size, np.int64)
         for start in range(0, values.shape[0], rows):
-            self.counts[channel] += np.bincount(values[start : start + rows].ravel(), minlength=self.size)
+            counts += np.bincount(values[start : start + rows].ravel(), minlength=self.size)
+        with self._lock:
+            self.counts[channel] += counts
 
     def summary(self, channel: int) -> ChannelSummary:
         """Min, max, histogram and 0.1 %..99.9 % window of one channel."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import Executor
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from numcodecs.abc import Codec
+
+from chromatile.ingest.pipeline import Pipeline
 
 
 def write_json(path: Path, value: object) -> None:
@@ -45,28 +47,27 @@ class ChunkWriter:
         """Number of chunks across one tile row of a level."""
         return -(-self.shapes[level][1] // self.tile)
 
-    def write_band(self, level: int, t: int, c: int, z: int, row: int, band: np.ndarray,
-                   pool: Executor | None) -> int:
-        """Write every chunk of one band; returns how many were written (all-zero chunks are not)."""
+    def submit_band(self, pipeline: Pipeline, level: int, t: int, c: int, z: int, row: int, band: np.ndarray,
+                    then: Callable[[int], None]) -> None:
+        """Queue every chunk of one band; ``then(1 or 0)`` follows each (0: all zeros, not written)."""
         folder = self.root / str(level) / str(t) / str(c) / str(z) / str(row)
-        tile = self.tile
         band = band.astype(self.dtype.newbyteorder("<"), copy=False)
+        for col in range(self.tiles_per_band(level)):
+            pipeline.submit(self._write_chunk, folder, band, col, then=then)
 
-        def one(col: int) -> bool:
-            block = band[:, col * tile : (col + 1) * tile]
-            if not block.any():
-                return False  # readers use the fill value 0
-            if block.shape != (tile, tile):
-                padded = np.zeros((tile, tile), block.dtype)
-                padded[: block.shape[0], : block.shape[1]] = block
-                block = padded
-            data = np.ascontiguousarray(block)
-            encoded = self.codec.encode(data) if self.codec is not None else data.tobytes()
-            os.makedirs(folder, exist_ok=True)
-            with open(folder / str(col), "wb") as fh:
-                fh.write(encoded)
-            return True
-
-        cols = range(self.tiles_per_band(level))
-        written = map(one, cols) if pool is None else pool.map(one, cols)
-        return sum(written)
+    def _write_chunk(self, folder: Path, band: np.ndarray, col: int) -> int:
+        tile = self.tile
+        block = band[:, col * tile : (col + 1) * tile]
+        if block.shape != (tile, tile):
+            padded = np.zeros((tile, tile), block.dtype)
+            padded[: block.shape[0], : block.shape[1]] = block
+            block = padded
+        data = np.ascontiguousarray(block)
+        encoded = self.codec.encode(data) if self.codec is not None else data.tobytes()
+        # an all-zero chunk compresses to almost nothing, so only tiny outputs need the full check
+        if (self.codec is None or len(encoded) * 64 < data.nbytes) and not data.any():
+            return 0  # readers use the fill value 0
+        os.makedirs(folder, exist_ok=True)
+        with open(folder / str(col), "wb") as fh:
+            fh.write(encoded)
+        return 1
