@@ -103,3 +103,25 @@ def test_level_one_at_half_zoom(page: Page, server: Server) -> None:
     got = render(page, {"view": view, "z": 1, "channels": channels})
     assert page.evaluate("() => window.chromatileViewer.stats.level") == 1
     assert_close(got, view_of(composite(level1, channels, "additive"), [64, 64], 1, *canvas_size(page)))
+
+
+@pytest.mark.parametrize("blend", ["additive", "max"])
+def test_twelve_channels_in_one_pass(page: Page, server: Server, blend: str) -> None:
+    # Channels are layers of one texture array read in one loop: 12 at once, each with its own LUT.
+    open_viewer(page, server, "many16")
+    maps = page.evaluate("() => window.chromatileViewer.colormaps")
+    assert page.evaluate("() => window.chromatileViewer.maxChannels") >= 12
+    colours = ["#400000", "#004000", "#000040", "#303000", "#300030", "#003030", "#402000", "#200040", "#204000",
+               "#002040", "#400020", "#202020"]
+    # Additive: dim colours so twelve channels do not sum to white; max: every LUT in turn.
+    channels = [channel(c, [500 * i, 65000 - 1500 * i], gamma=[1, 0.6, 1.4][i % 3], invert=i % 5 == 4,
+                        colormap="color" if blend == "additive" else maps[i % len(maps)])
+                for i, c in enumerate(colours)]
+    draws = page.evaluate("() => window.chromatileViewer.stats.tileDraws")
+    frames = page.evaluate("() => window.chromatileViewer.stats.frames")
+    got = check(page, server, "many16", channels, blend=blend, view={"center": [64, 64], "zoom": 2})
+    assert got[:96, :160].std() > 20
+    # One draw per tile per frame, whatever the channel count (the 80 x 48 plane is 2 x 1 tiles).
+    d_draws = page.evaluate("() => window.chromatileViewer.stats.tileDraws") - draws
+    d_frames = page.evaluate("() => window.chromatileViewer.stats.frames") - frames
+    assert d_draws <= 2 * d_frames

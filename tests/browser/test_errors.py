@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numcodecs
+import numpy as np
 import pytest
-from conftest import Server, open_viewer, render
+from conftest import Server, StaticHost, open_viewer, render
 from playwright.sync_api import Page
+
+from test_reader import write_store
 
 from chromatile.store import DataDir
 
@@ -70,3 +74,18 @@ def test_unreadable_store_url_shows_a_message(page: Page, server: Server) -> Non
     page.goto(f"{server.url}/view?url={server.url}/data/nosuchimage.ome.zarr")
     page.wait_for_selector(".ct-message-store")
     assert "HTTP 404" in messages(page)["store"]
+
+
+def test_corrupt_chunk_shows_a_message_and_the_rest_draws(page: Page, server: Server, static_host: StaticHost) -> None:
+    # A chunk that is not valid gzip: the decode worker rejects it, the other tiles still draw.
+    data = np.full((1, 64, 64), 200, np.uint8)
+    write_store(static_host.root / "corrupt.zarr", data, "cyx", (1, 32, 32), numcodecs.GZip(), "/")
+    (static_host.root / "corrupt.zarr" / "0" / "0" / "1" / "1").write_bytes(b"this is not gzip")
+    page.goto(f"{server.url}/view?url={static_host.url}/corrupt.zarr")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    img = render(page, {"view": {"center": [32, 32], "zoom": 4}, "channels": [
+        {"color": "#ffffff", "window": [0, 200], "visible": True, "gamma": 1, "invert": False, "colormap": "color"}]})
+    page.wait_for_selector(".ct-message-tile")
+    assert "1 tile failed to load" in messages(page)["tile"]
+    assert (img[:128, :128] == 255).all() and (img[:128, 128:] == 255).all() and (img[128:, :128] == 255).all()
+    assert page.evaluate("() => window.chromatileViewer.stats.requestsFailed") == 1

@@ -1,6 +1,8 @@
 // Shareable state in the URL hash: #x=..&y=..&zoom=..&z=..&t=..&blend=..&ch=<channel>;<channel>...
 // where each channel is visible,rrggbb,lo,hi,gamma,invert,colormap (e.g. 1,ff0000,100,2000,1,0,color).
 
+import { COLORMAPS, BLENDS } from './shader-builder.js';
+
 const round = (v, n = 3) => Number(Number(v).toFixed(n));
 
 /** The hash string for a viewer state. */
@@ -17,7 +19,7 @@ export function encodeState(state) {
   return p.toString();
 }
 
-/** A partial state from a hash string (missing or malformed parts are left out). */
+/** A partial state from a hash string (missing, malformed or unknown parts are left out). */
 export function decodeState(hash) {
   const p = new URLSearchParams(String(hash || '').replace(/^#/, ''));
   const out = {};
@@ -26,7 +28,7 @@ export function decodeState(hash) {
   if (x !== undefined && y !== undefined && zoom > 0) out.view = { center: [x, y], zoom };
   if (num('z') !== undefined) out.z = num('z');
   if (num('t') !== undefined) out.t = num('t');
-  if (p.get('blend')) out.blend = p.get('blend');
+  if (BLENDS.includes(p.get('blend'))) out.blend = p.get('blend');
   if (p.get('ch')) {
     out.channels = p.get('ch').split(';').map((s) => {
       const [v, color, lo, hi, gamma, inv, colormap] = s.split(',');
@@ -36,7 +38,7 @@ export function decodeState(hash) {
       if (Number.isFinite(Number(lo)) && Number.isFinite(Number(hi)) && lo !== '' && hi !== '') ch.window = [Number(lo), Number(hi)];
       if (gamma && Number(gamma) > 0) ch.gamma = Number(gamma);
       if (inv === '0' || inv === '1') ch.invert = inv === '1';
-      if (colormap) ch.colormap = colormap;
+      if (COLORMAPS.includes(colormap)) ch.colormap = colormap;
       return ch;
     });
   }

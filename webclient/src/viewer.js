@@ -75,7 +75,12 @@ export class Viewer {
     };
     this._resizeCanvas();
     this.fit({ silent: true });
-    if (this.options.initialState) this.setState(this.options.initialState, { silent: true });
+    if (this.options.initialState) {
+      // A hand-edited or stale link must not stop the image from opening: say what was ignored.
+      try { this.setState(this.options.initialState, { silent: true }); } catch (err) {
+        this.showMessage('state', `Part of the saved view state was ignored: ${err.message}`);
+      }
+    }
     this.resizeObserver = new ResizeObserver(() => { this._resizeCanvas(); this.invalidate(true); });
     this.resizeObserver.observe(this.stage);
     this.emit('open', source);

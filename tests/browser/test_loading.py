@@ -1,0 +1,177 @@
+"""Deep zoom loading: right level, only visible tiles (+ margin), coarse stand-ins, cancellation, the
+in-flight cap and the GPU cache budget with LRU eviction. Uses big16: 1024 x 1024, tiles of 64, 5 levels."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import zarr
+from conftest import Server, assert_close, canvas_size, open_viewer, render
+from playwright.sync_api import Page
+from viewer_reference import composite, view_of
+
+pytestmark = pytest.mark.browser
+
+CHUNK = re.compile(r"/data/big16\.ome\.zarr/(\d+)/(\d+)/(\d+)/(\d+)/(\d+)/(\d+)$")
+CHANNELS = [{"color": "#ff0000", "window": [0, 61440], "visible": True, "gamma": 1, "invert": False, "colormap": "color"},
+            {"color": "#00ffff", "window": [0, 61440], "visible": True, "gamma": 1, "invert": False, "colormap": "color"}]
+
+
+def chunk_of(url: str) -> tuple[int, ...] | None:
+    """(level, t, c, z, ty, tx) of a chunk URL of big16, else None."""
+    m = CHUNK.search(url.split("?")[0])
+    return tuple(int(g) for g in m.groups()) if m else None
+
+
+def level_array(server: Server, level: int) -> np.ndarray:
+    return np.asarray(zarr.open_array(str(server.data_dir / "big16.ome.zarr" / str(level)), mode="r"))
+
+
+@pytest.fixture
+def slow(page: Page) -> Iterator[Any]:
+    """Call slow(ms) to add `ms` of latency to every request of the page (Chrome's network emulation)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+
+    def set_latency(ms: float) -> None:
+        cdp.send("Network.emulateNetworkConditions",
+                 {"offline": False, "latency": ms, "downloadThroughput": -1, "uploadThroughput": -1})
+
+    yield set_latency
+    set_latency(0)
+
+
+def test_opens_at_the_level_of_the_fitted_zoom(page: Page, server: Server) -> None:
+    open_viewer(page, server, "big16")
+    # 1024 px in 256 canvas px: zoom 1/4, so level 2 (downsample 4) is the coarsest still sharp enough.
+    assert page.evaluate("() => window.chromatileViewer.stats.level") == 2
+    got = render(page, {"channels": CHANNELS})
+    assert_close(got, view_of(composite(level_array(server, 2)[0, :, 1], CHANNELS, "additive"), [128, 128], 1,
+                              *canvas_size(page)))
+
+
+def test_requests_only_visible_tiles_plus_margin(page: Page, server: Server) -> None:
+    open_viewer(page, server, "big16")
+    page.wait_for_function("window.chromatileViewer.settled")
+    seen: list[tuple[int, ...]] = []
+    page.on("request", lambda r: (c := chunk_of(r.url)) and seen.append(c))
+    # Level-0 rectangle [36, 36, 164, 164]: tiles 0..2 x 0..2 visible, 3 is the margin ring.
+    render(page, {"view": {"center": [100, 100], "zoom": 2}, "channels": CHANNELS})
+    page.wait_for_function("window.chromatileViewer.settled")
+    assert page.evaluate("() => window.chromatileViewer.stats.level") == 0
+    assert {c[0] for c in seen} == {0}, "only level 0 (coarser levels were resident already)"
+    z = page.evaluate("() => window.chromatileViewer.getState().z")
+    here = {(c[2], c[4], c[5]) for c in seen if c[3] == z}
+    assert {(c, ty, tx) for c in (0, 1) for ty in range(3) for tx in range(3)} <= here, "every visible tile"
+    assert all(ty <= 3 and tx <= 3 for _, ty, tx in here), "nothing beyond the margin ring"
+    # The neighbouring planes are prefetched for the visible tiles only.
+    other = {(c[3], c[4], c[5]) for c in seen if c[3] != z}
+    assert {zz for zz, _, _ in other} == {z - 1, z + 1}
+    assert all(ty <= 2 and tx <= 2 for _, ty, tx in other)
+    assert len(seen) == len(set(seen)), "no chunk fetched twice"
+
+
+def test_coarser_tiles_stand_in_until_finer_arrive(page: Page, server: Server, slow: Any) -> None:
+    open_viewer(page, server, "big16")
+    page.wait_for_function("window.chromatileViewer.settled")
+    slow(1500)
+    view = {"center": [300, 200], "zoom": 2}
+    page.evaluate("(s) => window.chromatileViewer.setState(s)", {"view": view, "channels": CHANNELS})
+    frame = page.evaluate(
+        """async () => {
+            const v = window.chromatileViewer;
+            await new Promise(requestAnimationFrame); await new Promise(requestAnimationFrame);
+            return {complete: v._viewer.complete, inflight: v.inflight, url: v.canvas.toDataURL('image/png')};
+        }"""
+    )
+    assert frame["complete"] is False and frame["inflight"] > 0, "level 0 is still loading"
+    import base64
+
+    import imagecodecs
+    shown = imagecodecs.png_decode(base64.b64decode(frame["url"].split(",", 1)[1]))[..., :3]
+    # Meanwhile the resident level 2 (downsample 4) fills the whole view: no hole, no black.
+    coarse = composite(level_array(server, 2)[0, :, 1], CHANNELS, "additive")
+    assert_close(shown, view_of(coarse, [300 / 4, 200 / 4], 2 * 4, *canvas_size(page)))
+    slow(0)
+    fine = render(page)
+    assert_close(fine, view_of(composite(level_array(server, 0)[0, :, 1], CHANNELS, "additive"), view["center"],
+                               view["zoom"], *canvas_size(page)))
+
+
+def test_requests_for_tiles_that_left_the_view_are_cancelled(page: Page, server: Server, slow: Any) -> None:
+    open_viewer(page, server, "big16")
+    page.wait_for_function("window.chromatileViewer.settled")
+    failed: list[tuple[str, str]] = []
+    page.on("requestfailed", lambda r: failed.append((r.url, r.failure or "")))
+    slow(800)
+    page.evaluate("() => window.chromatileViewer.setView({center: [100, 100], zoom: 4})")
+    page.wait_for_function("window.chromatileViewer.inflight > 0")
+    page.evaluate("() => window.chromatileViewer.setView({center: [900, 900], zoom: 4})")
+    slow(0)
+    render(page, {"channels": CHANNELS})
+    stats = page.evaluate("() => window.chromatileViewer.stats")
+    assert stats["requestsAborted"] > 0
+    aborted = [chunk_of(u) for u, _ in failed]
+    assert aborted and all(c and c[0] == 0 and c[4] <= 3 and c[5] <= 3 for c in aborted), \
+        "the browser saw the old view's level-0 requests cancelled"
+    assert stats["requestsFailed"] == 0
+    assert not page.locator(".ct-message").count()
+
+
+def test_requests_in_flight_are_capped(page: Page, server: Server, slow: Any) -> None:
+    open_viewer(page, server, "big16")
+    page.wait_for_function("window.chromatileViewer.settled")
+    pending: set[str] = set()
+    peak = [0]
+
+    def start(r: Any) -> None:
+        if chunk_of(r.url):
+            pending.add(r.url)
+            peak[0] = max(peak[0], len(pending))
+
+    page.on("request", start)
+    page.on("requestfinished", lambda r: pending.discard(r.url))
+    page.on("requestfailed", lambda r: pending.discard(r.url))
+    slow(200)
+    # 5 x 5 tiles x 2 channels visible at level 0: far more than the cap of 12.
+    render(page, {"view": {"center": [512, 512], "zoom": 0.9}, "channels": CHANNELS})
+    assert page.evaluate("() => window.chromatileViewer.stats.peakInflight") == 12
+    assert 1 <= peak[0] <= 12
+
+
+def test_texture_cache_keeps_its_budget_by_evicting_least_recently_used(page: Page, server: Server) -> None:
+    open_viewer(page, server, "big16")
+    # A second viewer through the embed API with a budget of 12 level-0 tiles (64 x 64 x 2 channels x 2 B).
+    result = page.evaluate(
+        """async () => {
+            const { createViewer } = await import('/viewer/dist/chromatile.js');
+            const box = document.createElement('div');
+            box.style.cssText = 'position:fixed;left:0;top:0;width:256px;height:256px;z-index:10';
+            document.body.append(box);
+            const v = createViewer(box, {source: location.origin + '/data/big16.ome.zarr', ui: false,
+                                         budgetMB: 12 * 16384 / 1048576, prefetchZ: 0, margin: 0});
+            await v.ready;
+            const keys = () => [...v._viewer.cache.entries.values()].filter((e) => e.texture).map((e) => e.key);
+            // Four views of 2 x 2 level-0 tiles each (the view's rectangle is tile aligned), A to D.
+            for (const c of [[128, 128], [384, 128], [640, 128], [896, 128]]) {
+                v.setView({center: c, zoom: 2});
+                await v.whenIdle();
+                await new Promise((r) => setTimeout(r, 50));
+                await v.whenIdle();
+            }
+            return {keys: keys(), bytes: v._viewer.cache.bytes, budget: v._viewer.cache.budgetBytes,
+                    evictions: v.stats.evictions};
+        }"""
+    )
+    keys = set(result["keys"])
+    tiles = {name: {f"0/0/1/{ty}/{tx}" for ty in (1, 2) for tx in (x, x + 1)}
+             for name, x in (("A", 1), ("B", 5), ("C", 9), ("D", 13))}
+    assert result["bytes"] <= result["budget"]
+    assert not tiles["A"] & keys, "the least recently used view went first"
+    assert tiles["C"] <= keys and tiles["D"] <= keys, "recent views stay resident"
+    assert len(tiles["B"] & keys) == 3
+    assert result["evictions"] >= 5
