@@ -13,6 +13,8 @@ import chromatile
 from chromatile.errors import UserError
 
 ENV_PREFIX = "CHROMATILE_"
+# flask-caching backends we configure and test: per process, shared through Redis, or none.
+CACHE_TYPES = ("SimpleCache", "RedisCache", "NullCache")
 
 
 def default_webclient_dir() -> Path:
@@ -33,7 +35,8 @@ class Settings:
     signing_secret: str | None = None
     # "*" or a comma-separated list of allowed origins.
     cors_origins: str = "*"
-    # flask-caching backend of lookups: SimpleCache (per process) or RedisCache (shared).
+    # flask-caching backend of parsed metadata: SimpleCache (per process, no service), RedisCache
+    # (shared by every process and host, needs cache_redis_url) or NullCache (no caching).
     cache_type: str = "SimpleCache"
     cache_redis_url: str | None = None
     cache_timeout: int = 3600
@@ -61,9 +64,8 @@ class Settings:
         object.__setattr__(self, "webclient_dir", Path(self.webclient_dir))
         if isinstance(self.read_tokens, str):
             object.__setattr__(self, "read_tokens", _split(self.read_tokens))
-        if self.cache_type not in ("SimpleCache", "RedisCache", "NullCache", "MemcachedCache"):
-            raise UserError(f"cache_type {self.cache_type!r} is not one of SimpleCache, RedisCache, "
-                            "MemcachedCache, NullCache")
+        if self.cache_type not in CACHE_TYPES:
+            raise UserError(f"cache_type {self.cache_type!r} is not one of {', '.join(CACHE_TYPES)}")
         if self.cache_type == "RedisCache" and not self.cache_redis_url:
             raise UserError("cache_type RedisCache needs cache_redis_url (CHROMATILE_CACHE_REDIS_URL)")
         if self.max_concurrency < 1:

@@ -214,9 +214,10 @@ class DataDir:
 
     def state(self, image_id: str) -> ImageState:
         """Current flags, read from disk now (two stats)."""
+        # string concatenation, not os.path.join: this runs on every request (image_id is checked)
         return ImageState(
-            withdrawn=os.path.exists(os.path.join(self._withdrawn_dir, image_id)),
-            private=os.path.exists(os.path.join(self._private_dir, image_id)),
+            withdrawn=os.path.exists(self._withdrawn_dir + os.sep + image_id),
+            private=os.path.exists(self._private_dir + os.sep + image_id),
         )
 
     def check_not_withdrawn(self, image_id: str) -> None:

@@ -68,6 +68,8 @@ def test_settings_from_environment_and_mapping(tmp_path: Path) -> None:
         tmp_path, ("a", "b"), True, 60, 0.5)
     with pytest.raises(UserError, match="unknown setting"):
         Settings.from_mapping({"data_dir": tmp_path, "admin_tokn": "x"})
+    with pytest.raises(UserError, match="cache_type 'MemcachedCache' is not one of SimpleCache, RedisCache, NullCache"):
+        Settings.from_mapping({"data_dir": tmp_path, "cache_type": "MemcachedCache"})
     with pytest.raises(UserError, match="data_dir is required"):
         Settings.from_env({})
 
