@@ -4,7 +4,9 @@ A signed token covers every URL of one image until it expires:
 
     token = "v1." + <expiry, unix seconds> + "." + base64url(HMAC-SHA256(secret, "<id>\\n<expiry>"))
 
-It is passed as `?token=...`; `chromatile sign DATA_DIR ID --expires 3600` prints one.
+It is passed as `?token=...`; `chromatile sign DATA_DIR ID --expires 3600` prints one. Opening
+`/view/<id>?token=...` also stores it in a cookie (`chromatile-token-<id>`), so the viewer's own
+same-origin requests for that image's metadata and tiles are let in without carrying it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ def check_admin(authorization: str | None, admin_token: str | None) -> None:
 def sign(secret: bytes, image_id: str, expires_at: int) -> str:
     """A URL token that lets its holder read `image_id` until unix time `expires_at`."""
     return f"{TOKEN_VERSION}.{int(expires_at)}.{_mac(secret, image_id, int(expires_at))}"
+
+
+def cookie_name(image_id: str) -> str:
+    """Cookie that keeps a signed token of `image_id` after a `/view/<id>?token=` link was opened."""
+    return f"chromatile-token-{image_id}"
+
+
+def expiry(token: str) -> int:
+    """Expiry (unix seconds) of a well-formed token (call after :func:`verify`)."""
+    return int(token.split(".")[1])
 
 
 def verify(secret: bytes | None, image_id: str, token: str, now: float | None = None) -> None:

@@ -100,3 +100,33 @@ def test_public_again(private: LiveServer) -> None:
 def test_withdrawn_wins_over_private_and_tokens(private: LiveServer) -> None:
     DataDir(private.data_dir).withdraw("ramp")
     assert private.get(URLS[0], headers={"Authorization": f"Bearer {ADMIN}"}).status == 410
+
+
+def test_a_signed_view_link_lets_the_viewers_own_requests_in_through_a_cookie(serve_app, data_dir: Path,
+                                                                           tmp_path: Path) -> None:  # noqa: ANN001
+    webclient = tmp_path / "webclient"
+    webclient.mkdir()
+    (webclient / "index.html").write_text("<!doctype html>viewer")
+    live = serve_app(data_dir, webclient_dir=webclient)
+    DataDir(data_dir).set_private("ramp", True)
+    token = sign(data_dir, "ramp", expires=600)
+    page = live.get(f"/view/ramp?token={token}")
+    assert page.status == 200
+    cookie = page.header("Set-Cookie")
+    assert cookie.startswith(f"chromatile-token-ramp={token};")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/;" in cookie
+    max_age = int(cookie.split("Max-Age=")[1].split(";")[0])
+    assert 590 <= max_age <= 600
+    jar = {"Cookie": f"chromatile-token-ramp={token}"}
+    for url in URLS:  # what the viewer fetches next, without any token in the URL
+        assert live.get(url, headers=jar).status == 200, url
+        assert live.get(url).status == 401, url
+    # the cookie is for its image only, and an expired one is refused
+    DataDir(data_dir).set_private("small", True)
+    assert live.get("/api/images/small", headers={"Cookie": f"chromatile-token-small={token}"}).status == 403
+    secret = DataDir(data_dir).signing_secret()
+    old = access.sign(secret, "ramp", int(time.time()) - 1)
+    assert live.get(URLS[3], headers={"Cookie": f"chromatile-token-ramp={old}"}).status == 403
+    # a bearer-authorised page sets no cookie; a bad token sets none and is refused
+    assert live.get("/view/ramp", headers={"Authorization": f"Bearer {READER}"}).header("Set-Cookie") is None
+    assert live.get("/view/ramp?token=v1.x.y").status == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +66,11 @@ def build_blueprint(svc: Services) -> Blueprint:
         data.check_not_withdrawn(image_id)
         if not data.state(image_id).private:
             return False
-        access.may_read_private(image_id, request.headers.get("Authorization"),
-                                request.args.get("token"), svc.readers, svc.secret())
+        # the URL's token, else the one a signed /view/<id>?token= link left in a cookie (the viewer's
+        # own requests for metadata and tiles carry no token, but same-origin ones carry the cookie)
+        token = request.args.get("token") or request.cookies.get(access.cookie_name(image_id))
+        access.may_read_private(image_id, request.headers.get("Authorization"), token, svc.readers,
+                                svc.secret())
         return True
 
     def admin() -> None:
@@ -87,8 +91,9 @@ def build_blueprint(svc: Services) -> Blueprint:
     # -- viewer pages -------------------------------------------------------------------------------
 
     def page(image_id: str | None = None) -> Response:
+        private = False
         if image_id is not None:
-            authorize(image_id)
+            private = authorize(image_id)
             data.resolve_store(image_id)
         index = os.path.join(settings.webclient_dir, "index.html")
         try:
@@ -98,6 +103,12 @@ def build_blueprint(svc: Services) -> Blueprint:
             raise NotFound(f"viewer page {index} is missing") from None
         response = Response(html.replace(BASE_PLACEHOLDER, base()), mimetype="text/html")
         response.headers["Cache-Control"] = "no-cache"
+        token = request.args.get("token")
+        if image_id is not None and private and token and not request.headers.get("Authorization"):
+            # authorize() accepted it: keep it, scoped to this app, until the token expires
+            response.set_cookie(access.cookie_name(image_id), token, path=(base() or "") + "/",
+                                max_age=max(0, access.expiry(token) - int(time.time())),
+                                httponly=True, samesite="Lax", secure=request.is_secure)
         return response
 
     bp.add_url_rule("/", "index", lambda: page())
