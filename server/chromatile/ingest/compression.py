@@ -15,7 +15,9 @@ DEFAULT_TILE = 512
 def make_codec(name: str) -> Codec | None:
     """The numcodecs codec of a compression name (None for uncompressed chunks)."""
     factories = {
-        "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE),
+        # 128 KiB blocks: better ratio and faster encode and decode than blosc's automatic choice here
+        "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE,
+                                              blocksize=1 << 17),
         "blosc-lz4": lambda: numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
         "zstd": lambda: numcodecs.Zstd(level=3),
         "zlib": lambda: numcodecs.Zlib(level=6),

@@ -20,7 +20,7 @@ from chromatile.ingest.source import PlaneGroup, Source
 AXIS_TARGET = {"T": 0, "Z": 2, "Q": 2, "I": 2}
 
 
-def _page_axes(axes: str, kf: Any) -> str:
+def _page_axes(path: Path, axes: str, kf: Any) -> str:
     """The trailing axes that one page holds (YX, YXS or SYX)."""
     tail = "YX"
     if axes.endswith("YXS"):
@@ -28,7 +28,7 @@ def _page_axes(axes: str, kf: Any) -> str:
     if kf.planarconfig == 2 and kf.samplesperpixel > 1:
         tail = "S" + tail
     if not axes.endswith(tail):
-        raise IngestError(f"unsupported TIFF axes {axes!r}")
+        raise IngestError(f"{path}: unsupported TIFF axes {axes!r} (pages must hold Y and X)")
     return tail
 
 
@@ -75,7 +75,7 @@ def _source(path: Path, tif: tifffile.TiffFile) -> Source:
     axes, shape = series.get_axes(False), series.get_shape(False)
     if any(size == 0 for size in shape) or kf.imagewidth == 0 or kf.imagelength == 0:
         raise IngestError(f"{path}: image has a zero-size dimension (shape {tuple(shape)})")
-    tail = _page_axes(axes, kf)
+    tail = _page_axes(path, axes, kf)
     prefix, sizes = axes[: -len(tail)], tuple(int(s) for s in shape[: -len(tail)])
     pages = list(series.pages)
     expected = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
