@@ -198,6 +198,8 @@ def write_sample(path: str | Path, *, width: int = 2048, height: int = 2048, z: 
         path, _tiles(width, height, z, channels, seed, tile, workers), shape=(channels, z, height, width),
         dtype=np.uint16, tile=(tile, tile), photometric="minisblack", metadata=metadata, ome=True,
         bigtiff=channels * z * height * width * 2 > 3_000_000_000, compression=compression,
+        # zlib level 1: 7x faster than the default 6 on these tiles for 6 % more bytes
+        compressionargs={"level": 1} if compression == "zlib" else None,
         maxworkers=workers,
     )
     return path

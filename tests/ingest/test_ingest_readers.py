@@ -161,3 +161,15 @@ def test_sizes_not_multiple_of_tile_and_one_pixel(tmp_path):
         tifffile.imwrite(src, a)
         result = ingest(src, tmp_path / "out", tile=64)
         check_pyramid(result.store_path, a[None, None, None])
+
+
+@pytest.mark.parametrize("options", [{"tile": (64, 64)}, {"rowsperstrip": 16}], ids=["tiles", "strips"])
+def test_jpeg_rgb_equals_what_tifffile_decodes(tmp_path, options):
+    # lossy: level 0 must equal the decoded source, whatever JPEG did to it (JPEG tables path)
+    yy, xx = np.mgrid[0:100, 0:140]
+    a = np.stack([(xx * 1.8) % 256, (yy * 2.5) % 256, (xx + yy) % 256], axis=-1).astype(np.uint8)
+    src = tmp_path / "jpeg.tif"
+    tifffile.imwrite(src, a, photometric="rgb", compression="jpeg", **options)
+    decoded = tifffile.imread(src)
+    result = ingest(src, tmp_path / "out", tile=64)
+    check_pyramid(result.store_path, decoded.transpose(2, 0, 1)[None, :, None])
