@@ -38,7 +38,7 @@ void main() {
     ivec4 mode = u_mode[i];
     float v = float(texelFetch(u_tile, ivec3(texel, mode.x), 0).r);
     float t = clamp((v - win.x) / (win.y - win.x), 0.0, 1.0);
-    t = t > 0.0 ? pow(t, win.z) : 0.0;
+    if (win.z != 1.0) t = t > 0.0 ? pow(t, win.z) : 0.0;  // pow is costly on software renderers
     if (mode.z == 1) t = 1.0 - t;
     acc = applyBlend(u_blend, acc, applyColormap(mode.y, t, u_color[i].rgb));
   }

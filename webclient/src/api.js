@@ -8,8 +8,9 @@ import { buildUi } from './ui/index.js';
  * Put a viewer in `element`.
  * options: source (OME-Zarr URL, required), token (added as ?token= to every request), ui (default
  * true: channel panel, sliders, readout, scale bar, minimap, toolbar), initialState (as getState()),
- * budgetMB (GPU texture budget, default 384), maxRequests (in flight, default 12), prefetchZ (slices
- * ahead, default 4), adminUrl (defaults endpoint for "save as default", e.g. /api/images/<id>/defaults).
+ * budgetMB (GPU texture budget, default 512), maxRequests (in flight, default 12), prefetchZ (slices
+ * ahead of the last step, default 10, half as many behind, bounded to half the budget), prefetchT (default 1),
+ * margin (tiles around the view, default 1), adminUrl (defaults endpoint for "save as default", e.g. /api/images/<id>/defaults).
  */
 export function createViewer(element, options = {}) {
   const viewer = new Viewer(element, options);

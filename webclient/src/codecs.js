@@ -31,3 +31,10 @@ export async function decompress(bytes, config) {
   if (!config) return bytes;
   return new Uint8Array(await codecFor(config).decode(bytes));
 }
+
+/** Instantiate the codec of `config` now (wasm compile), by a round trip of a few bytes. */
+export async function warm(config) {
+  if (!config) return;
+  const codec = codecFor(config);
+  await codec.decode(await codec.encode(new Uint8Array(64)));
+}

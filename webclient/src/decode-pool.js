@@ -2,7 +2,9 @@
 import workerSource from 'virtual:decode-worker';
 
 export class DecodePool {
-  constructor(size = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1))) {
+  // One worker per core (2 to 4): the main thread only fetches, uploads and draws, so decoding may use
+  // every core; on a 2-core machine one worker halved the Z-stepping throughput (bench/viewer).
+  constructor(size = Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2))) {
     const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
     this.workers = [];
     this.pending = new Map();
@@ -17,7 +19,7 @@ export class DecodePool {
     URL.revokeObjectURL(url);
   }
 
-  /** Decode `bytes` (an ArrayBuffer, transferred) into a typed array of `length` pixels. */
+  /** Decode `bytes` (an ArrayBuffer, transferred): resolves to {pixels (`length` of them), ms (worker time)}. */
   decode(bytes, compressor, dtype, length) {
     const id = this.nextId++;
     let best = 0;
@@ -29,13 +31,18 @@ export class DecodePool {
     });
   }
 
+  /** Let every worker instantiate the codec for `compressor` (a Zarr compressor config) ahead of use. */
+  warm(compressor) {
+    for (const w of this.workers) w.postMessage({ warm: compressor });
+  }
+
   _done(index, msg) {
     this.load[index]--;
     const p = this.pending.get(msg.id);
     this.pending.delete(msg.id);
     if (!p) return;
     if (msg.error) p.reject(new Error(msg.error));
-    else p.resolve(msg.pixels);
+    else p.resolve({ pixels: msg.pixels, ms: msg.ms });
   }
 
   destroy() {

@@ -1,8 +1,14 @@
 // Decodes chunks off the main thread: bytes in, a typed array of the chunk's pixels out (transferred).
-import { decompress } from './codecs.js';
+import { decompress, warm } from './codecs.js';
 
 self.onmessage = async (event) => {
+  if (event.data.warm !== undefined) {
+    // Compile the codec's wasm while the viewer is still reading metadata; errors surface on decode.
+    try { await warm(event.data.warm); } catch { /* reported by the first real decode */ }
+    return;
+  }
   const { id, bytes, compressor, dtype, length } = event.data;
+  const t0 = performance.now();
   try {
     let raw = await decompress(new Uint8Array(bytes), compressor);
     const itemSize = dtype.size;
@@ -15,7 +21,7 @@ self.onmessage = async (event) => {
       for (let i = 0; i < raw.length; i += 2) { const b = raw[i]; raw[i] = raw[i + 1]; raw[i + 1] = b; }
     }
     const pixels = itemSize === 2 ? new Uint16Array(raw.buffer) : raw;
-    self.postMessage({ id, pixels }, [pixels.buffer]);
+    self.postMessage({ id, pixels, ms: performance.now() - t0 }, [pixels.buffer]);
   } catch (err) {
     self.postMessage({ id, error: String(err && err.message || err) });
   }

@@ -38,6 +38,12 @@ export class TextureCache {
 
   get(key) { return this.entries.get(key); }
 
+  /** Bytes one channel of one tile of `level` takes on the GPU. */
+  tileBytes(level, source) {
+    const lv = source.levels[level];
+    return lv.chunk.x * lv.chunk.y * this.dtype.size;
+  }
+
   touch(e) { e.used = ++this.clock; }
 
   /** True when every channel in `channels` (indices) is loaded or settled as failed. */

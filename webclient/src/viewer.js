@@ -16,11 +16,11 @@ function cloneChannel(ch) {
 
 export class Viewer {
   constructor(element, options = {}) {
-    this.options = { maxRequests: 12, budgetMB: 384, prefetchZ: 4, prefetchT: 1, margin: 1, ...options };
+    this.options = { maxRequests: 12, budgetMB: 512, prefetchZ: 10, prefetchT: 1, margin: 1, ...options };
     this.listeners = new Map();
     this.stats = { requests: 0, requestsAborted: 0, requestsFailed: 0, chunksMissing: 0, bytesFetched: 0,
       uploads: 0, uploadBytes: 0, evictions: 0, frames: 0, tileDraws: 0, zSteps: 0, zStepsResident: 0,
-      tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0, peakInflight: 0 };
+      tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0, decodeWorkMs: 0, decoded: 0, peakInflight: 0 };
     this.source = null;
     this.state = null;
     this.inflight = new Map();
@@ -50,6 +50,7 @@ export class Viewer {
 
     this.ready = this._open().catch((err) => {
       this.error = err;
+      if (this.pool) { this.pool.destroy(); this.pool = null; }
       const kind = err instanceof WebGLUnavailable ? 'webgl' : err instanceof StoreError ? 'store' : 'error';
       this.showMessage(kind, err.message);
       this.emit('error', { kind, message: err.message });
@@ -61,10 +62,12 @@ export class Viewer {
   async _open() {
     this.renderer = new Renderer(this.canvas);
     if (!this.options.source) throw new StoreError('No image source given.');
+    // Workers start while the metadata is read; their codec is compiled as soon as it is known.
+    this.pool = new DecodePool();
     const source = await openImage(this.options.source, { token: this.options.token || null });
     if (this.destroyed) return;
     this.source = source;
-    this.pool = new DecodePool();
+    this.pool.warm(source.levels[0].compressor);
     this.cache = new TextureCache(this.renderer.gl, { channels: source.sizeC, dtype: source.dtype,
       budgetBytes: this.options.budgetMB * 1024 * 1024, stats: this.stats });
     this.defaults = source.channels.map(cloneChannel);
@@ -185,7 +188,8 @@ export class Viewer {
   setZ(z, { silent = false } = {}) {
     z = Math.max(0, Math.min(this.source.sizeZ - 1, Math.round(z)));
     if (z === this.state.z) return;
-    this.zDir = z > this.state.z ? 1 : -1;
+    // Only steps teach the direction: a jump (slider, API) says nothing about where the user goes next.
+    if (Math.abs(z - this.state.z) <= 2) this.zDir = z > this.state.z ? 1 : -1;
     this.stats.zSteps++;
     if (this._stepResident(z, this.state.t)) this.stats.zStepsResident++;
     this.state.z = z;
@@ -196,7 +200,7 @@ export class Viewer {
   setT(t, { silent = false } = {}) {
     t = Math.max(0, Math.min(this.source.sizeT - 1, Math.round(t)));
     if (t === this.state.t) return;
-    this.tDir = t > this.state.t ? 1 : -1;
+    if (Math.abs(t - this.state.t) <= 2) this.tDir = t > this.state.t ? 1 : -1;
     this.stats.tSteps++;
     if (this._stepResident(this.state.z, t)) this.stats.tStepsResident++;
     this.state.t = t;
@@ -356,13 +360,20 @@ export class Viewer {
     // The coarsest level first: a few small chunks that cover the whole view, so nothing is ever blank.
     if (coarsest !== target.level) add(coarsest, t, z, tilesInRect(src, coarsest, rect, 0));
     add(target.level, t, z, target);
-    add(target.level, t, z, tilesInRect(src, target.level, rect, this.options.margin).filter((x) => x.ring > 0));
+    const margin = tilesInRect(src, target.level, rect, this.options.margin).filter((x) => x.ring > 0);
     const visibleDone = target.every(({ ty, tx }) => this.cache.isReady(this.cache.get(tileKey(target.level, t, z, ty, tx)), channels));
-    if (visibleDone) {
-      // Still: prefetch neighbouring planes at the current level, ahead of the last step first.
-      for (const zz of neighbours(z, src.sizeZ, this.options.prefetchZ, this.zDir)) add(target.level, t, zz, target);
-      for (const tt of neighbours(t, src.sizeT, this.options.prefetchT, this.tDir)) add(target.level, tt, z, target);
-    }
+    if (!visibleDone) { add(target.level, t, z, margin); return plan; }
+    // Once the view is complete: neighbouring planes at the current level, the next one in the
+    // direction of the last step before the pan margin, since stepping through Z must never go blank.
+    // Depth is bounded so that the prefetched planes take at most half the texture budget.
+    const planeBytes = Math.max(1, target.length * this.cache.channels * this.cache.tileBytes(target.level, src));
+    const fit = Math.max(1, Math.floor(this.cache.budgetBytes / 2 / planeBytes) - 1);
+    const zs = neighbours(z, src.sizeZ, Math.min(this.options.prefetchZ, fit), this.zDir);
+    const ts = neighbours(t, src.sizeT, Math.min(this.options.prefetchT, fit), this.tDir);
+    if (zs.length) add(target.level, t, zs[0], target);
+    add(target.level, t, z, margin);
+    for (const zz of zs.slice(1)) add(target.level, t, zz, target);
+    for (const tt of ts) add(target.level, tt, z, target);
     return plan;
   }
 
@@ -402,8 +413,11 @@ export class Viewer {
       else {
         this.stats.bytesFetched += bytes.byteLength;
         const t0 = performance.now();
-        pixels = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y);
-        this.stats.decodeMs += performance.now() - t0;
+        const out = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y);
+        pixels = out.pixels;
+        this.stats.decodeMs += performance.now() - t0; // queue + decode, as the tile waited
+        this.stats.decodeWorkMs += out.ms; // the decode itself, in a worker
+        this.stats.decoded++;
       }
       if (controller.signal.aborted || this.destroyed || this.cache.get(e.key) !== e) return;
       this.cache.store(e, c, pixels, lv.fill);

@@ -32,7 +32,8 @@ export class HistogramView {
     this.canvas.addEventListener('pointerdown', (e) => {
       const v = this._valueAt(e);
       this.dragging = Math.abs(v - this.window[0]) <= Math.abs(v - this.window[1]) ? 0 : 1;
-      this.canvas.setPointerCapture(e.pointerId);
+      // Synthetic events (tests, scripted demos) have no active pointer to capture.
+      try { this.canvas.setPointerCapture(e.pointerId); } catch { /* keep dragging without capture */ }
       this._drag(e);
     });
     this.canvas.addEventListener('pointermove', (e) => { if (this.dragging !== null) this._drag(e); });
