@@ -282,3 +282,23 @@ def test_cli_success_json_summary(tmp_path, capsys):
     assert zattrs(tmp_path / "d" / "j1.ome.zarr")["chromatile"]["tile"] == 64
     zarray = __import__("json").loads((tmp_path / "d" / "j1.ome.zarr" / "0" / ".zarray").read_text())
     assert zarray["compressor"] == {"id": "zlib", "level": 6}
+
+
+FILE_SIZE_LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+from chromatile import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_write_failure_midway_is_a_clean_error(tmp_path):
+    src = tmp_path / "noise.tif"
+    tifffile.imwrite(src, np.random.default_rng(0).integers(0, 65535, (200, 300), dtype=np.uint16))
+    dest = tmp_path / "data"
+    proc = subprocess.run([sys.executable, "-c", FILE_SIZE_LIMITED, "ingest", str(src), str(dest), "--tile", "64",
+                           "--compression", "none"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"chromatile: error: {dest}: cannot write the store (") and proc.stderr.count("\n") == 1
+    assert not dest.exists()

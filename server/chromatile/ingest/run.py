@@ -15,7 +15,7 @@ import numpy as np
 from chromatile.ingest import compression as compression_defaults
 from chromatile.ingest import metadata, placement, thumbnail
 from chromatile.ingest.convert import converter
-from chromatile.ingest.errors import IngestError
+from chromatile.ingest.errors import IngestError, one_line
 from chromatile.ingest.pipeline import Pipeline
 from chromatile.ingest.progress import Progress
 from chromatile.ingest.pyramid import Cascade, level_shapes
@@ -106,6 +106,9 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+    except OSError as exc:  # writing the store failed: disk full, quota, permissions changed midway
+        placement.remove_created(created)
+        raise IngestError(f"{dest_dir}: cannot write the store ({one_line(exc)})") from exc
     except BaseException:
         placement.remove_created(created)  # leave no empty DEST_DIR we made ourselves
         raise
