@@ -39,11 +39,20 @@ export function buildChannelPanel(viewer, container) {
     rows.push({ visible, color, cmap, lo, hi, gamma, gammaText, invert, hist });
   });
 
+  // Redraw at most once per animation frame, and only the rows whose settings changed: a handle drag
+  // emits a state event per pointer move, and redrawing every histogram each time cost more than the
+  // WebGL frame itself on software renderers (bench/viewer).
+  const drawn = rows.map(() => '');
+  let pending = false;
   const sync = () => {
+    pending = false;
     const st = viewer.getState();
     if (!st) return;
     blendSelect.value = st.blend;
     st.channels.forEach((ch, i) => {
+      const key = JSON.stringify(ch);
+      if (key === drawn[i]) return;
+      drawn[i] = key;
       const r = rows[i];
       r.visible.checked = ch.visible;
       r.color.value = ch.color;
@@ -57,5 +66,7 @@ export function buildChannelPanel(viewer, container) {
     });
   };
   sync();
-  return viewer.on('state', sync);
+  return viewer.on('state', () => {
+    if (!pending) { pending = true; requestAnimationFrame(sync); }
+  });
 }

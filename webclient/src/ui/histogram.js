@@ -53,6 +53,7 @@ export class HistogramView {
     const w = [...this.window];
     w[this.dragging] = v;
     if (w[0] >= w[1]) { if (this.dragging === 0) w[0] = w[1] - 1; else w[1] = w[0] + 1; }
+    this.window = w; // the panel redraws once per frame, moves may come faster
     this.onWindow(w);
   }
 
