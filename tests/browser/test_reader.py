@@ -115,3 +115,33 @@ def test_absent_chunks_use_the_fill_value(page: Page, server: Server, static_hos
                                   *canvas_size(page)))
     assert got[:120, :120].min() == round(7 / 100 * 255)
     assert page.evaluate("() => window.chromatileViewer.stats.chunksMissing") >= 5
+
+
+@pytest.mark.parametrize("axes,chunks,codec", [
+    ("czyx", (2, 2, 40, 50), numcodecs.GZip(level=1)),  # 3 channels, 3 planes: edge chunks padded
+    ("tczyx", (2, 3, 1, 64, 64), numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)),
+])
+def test_chunks_holding_several_planes_and_channels(page: Page, server: Server, static_host: StaticHost, axes: str,
+                                                    chunks: tuple[int, ...], codec: Any) -> None:
+    # Writers that chunk across channels or planes (ome-zarr-py's automatic chunks, for instance): each
+    # chunk is fetched once and every plane cut out of it.
+    y, x = y_x()
+    data = np.zeros((2, 3, 3, 80, 100), np.uint16)
+    for t in range(2):
+        for c in range(3):
+            for z in range(3):
+                data[t, c, z] = (x * (200 + 100 * c) + y * 50 + z * 7000 + t * 3000) % 65536
+    name = f"multi-{axes}.zarr"
+    write_store(static_host.root / name, data[0] if axes == "czyx" else data, axes, chunks, codec, "/")
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if f"/{name}/0/" in r.url else None)
+    page.goto(f"{server.url}/view?url={static_host.url}/{name}")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    channels = grey(3, [0, 65535], ["#ff0000", "#00ff00", "#0000ff"])
+    view = {"center": [64, 64], "zoom": 2}
+    for t, z in [(0, 1), (0, 2), (1, 0)] if axes == "tczyx" else [(0, 1), (0, 2), (0, 0)]:
+        got = render(page, {"view": view, "z": z, "t": t, "channels": channels})
+        assert_close(got, view_of(composite(data[t, :, z], channels, "additive"), view["center"], view["zoom"],
+                                  *canvas_size(page)))
+    assert len(fetched) == len(set(fetched)), "each chunk fetched once for all its planes"
+    assert not page.errors

@@ -19,15 +19,18 @@ export class DecodePool {
     URL.revokeObjectURL(url);
   }
 
-  /** Decode `bytes` (an ArrayBuffer, transferred): resolves to {pixels (`length` of them), ms (worker time)}. */
-  decode(bytes, compressor, dtype, length) {
+  /**
+   * Decode `bytes` (an ArrayBuffer, transferred), a chunk of `planes` planes of `length` pixels, and keep
+   * plane `plane`: resolves to {pixels (`length` of them), ms (worker time)}.
+   */
+  decode(bytes, compressor, dtype, length, planes = 1, plane = 0) {
     const id = this.nextId++;
     let best = 0;
     for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[best]) best = i;
     this.load[best]++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.workers[best].postMessage({ id, bytes, compressor, dtype, length }, [bytes]);
+      this.workers[best].postMessage({ id, bytes, compressor, dtype, length, planes, plane }, [bytes]);
     });
   }
 

@@ -7,14 +7,15 @@ self.onmessage = async (event) => {
     try { await warm(event.data.warm); } catch { /* reported by the first real decode */ }
     return;
   }
-  const { id, bytes, compressor, dtype, length } = event.data;
+  const { id, bytes, compressor, dtype, length, planes = 1, plane = 0 } = event.data;
   const t0 = performance.now();
   try {
     let raw = await decompress(new Uint8Array(bytes), compressor);
     const itemSize = dtype.size;
-    if (raw.byteLength !== length * itemSize) {
-      throw new Error(`chunk decodes to ${raw.byteLength} bytes, expected ${length * itemSize}`);
+    if (raw.byteLength !== planes * length * itemSize) {
+      throw new Error(`chunk decodes to ${raw.byteLength} bytes, expected ${planes * length * itemSize}`);
     }
+    if (planes > 1) raw = raw.slice(plane * length * itemSize, (plane + 1) * length * itemSize);
     // Own, aligned buffer: the wasm heap view is reused by the next decode.
     raw = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
     if (itemSize === 2 && dtype.bigEndian) {

@@ -1,6 +1,6 @@
 // The viewer core: state (view, Z, T, channel settings), tile loading, drawing, idle tracking.
 // UI modules talk to it only through its public methods and events.
-import { openImage, fetchChunk, StoreError } from './zarr.js';
+import { openImage, fetchChunk, planeInChunk, StoreError } from './zarr.js';
 import { DecodePool } from './decode-pool.js';
 import { TextureCache, tileKey, NONE, LOADING, READY, FAILED } from './texture-cache.js';
 import { Renderer, WebGLUnavailable } from './renderer.js';
@@ -413,7 +413,8 @@ export class Viewer {
       else {
         this.stats.bytesFetched += bytes.byteLength;
         const t0 = performance.now();
-        const out = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y);
+        const out = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y,
+          lv.planes, planeInChunk(this.source, e.level, e.t, c, e.z));
         pixels = out.pixels;
         this.stats.decodeMs += performance.now() - t0; // queue + decode, as the tile waited
         this.stats.decodeWorkMs += out.ms; // the decode itself, in a worker

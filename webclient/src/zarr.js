@@ -1,6 +1,6 @@
 // OME-Zarr (NGFF 0.4, Zarr v2) reader over HTTP: metadata, chunk URLs and chunk bytes.
-// Reads any store with t/c/z/y/x axes in any subset and order, '.' or '/' separators, u1/u2 data,
-// and chunks holding one plane of one channel (the layout every pyramid writer uses for 2-D tiles).
+// Reads any store with t/c/z/y/x axes in any subset ('.' or '/' separators, u1/u2 data), and any
+// chunk shape: a chunk holding several planes or channels is fetched once and each plane cut from it.
 
 /** An error opening or reading a store, with a message for the user. */
 export class StoreError extends Error {}
@@ -137,10 +137,17 @@ function describeLevel(base, dataset, zarray, axes) {
   const size = { t: 1, c: 1, z: 1, y: 1, x: 1 };
   const chunk = { t: 1, c: 1, z: 1, y: 1, x: 1 };
   axes.forEach((a, i) => { size[a] = zarray.shape[i]; chunk[a] = zarray.chunks[i]; });
-  if (chunk.t !== 1 || chunk.c !== 1 || chunk.z !== 1) {
-    throw new StoreError(`${where}: chunks hold several planes or channels (${zarray.chunks}); need 1 along t, c and z`);
+  const planes = chunk.t * chunk.c * chunk.z;
+  if (planes > 1 && axes.slice(-2).join('') !== 'yx') {
+    throw new StoreError(`${where}: chunks hold several planes (${zarray.chunks}) and y, x are not the last axes`);
   }
+  // Position of a plane inside a chunk: C order over the non-yx axes, in the store's axis order.
+  const planeStrides = {};
+  let stride = 1;
+  for (const a of [...axes].reverse()) if (a !== 'y' && a !== 'x') { planeStrides[a] = stride; stride *= chunk[a]; }
   return {
+    planes,
+    planeStrides,
     path: dataset.path,
     size,
     chunk,
@@ -157,18 +164,22 @@ function describeLevel(base, dataset, zarray, axes) {
 /** URL of the chunk of `level` holding channel c of plane (t, z), tile (ty, tx). */
 export function chunkUrl(source, level, t, c, z, ty, tx) {
   const lv = source.levels[level];
-  const idx = { t, c, z, y: ty, x: tx };
+  const idx = { t: Math.floor(t / lv.chunk.t), c: Math.floor(c / lv.chunk.c), z: Math.floor(z / lv.chunk.z), y: ty, x: tx };
   const key = source.axes.map((a) => idx[a]).join(lv.separator);
   return withToken(`${source.url}/${lv.path}/${key}`, source.token);
 }
 
-/**
- * Fetch one chunk's compressed bytes. Resolves to an ArrayBuffer, or null when the store leaves the
- * chunk out (404: the reader uses the fill value). Rejects with StoreError on any other failure and
- * with an AbortError when `signal` aborts.
- */
-export async function fetchChunk(source, level, t, c, z, ty, tx, signal) {
-  const url = chunkUrl(source, level, t, c, z, ty, tx);
+/** Index of the (t, c, z) plane inside its chunk (0 when chunks hold one plane). */
+export function planeInChunk(source, level, t, c, z) {
+  const lv = source.levels[level];
+  if (lv.planes === 1) return 0;
+  const at = { t, c, z };
+  let i = 0;
+  for (const [a, s] of Object.entries(lv.planeStrides)) i += (at[a] % lv.chunk[a]) * s;
+  return i;
+}
+
+async function fetchBytes(url, signal) {
   const response = await fetch(url, { signal });
   if (response.status === 404) return null;
   if (!response.ok) {
@@ -176,4 +187,38 @@ export async function fetchChunk(source, level, t, c, z, ty, tx, signal) {
     throw new StoreError(`Tile failed: HTTP ${response.status}${detail ? ` - ${detail}` : ''} (${url})`);
   }
   return response.arrayBuffer();
+}
+
+// Chunks holding several planes are wanted once per plane: one fetch serves them all. Not cancellable
+// (another plane may still want it); each caller stops waiting when its own signal aborts.
+const shared = new Map();
+const SHARED_MAX = 64;
+
+function abortable(promise, signal) {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new DOMException('aborted', 'AbortError'));
+    if (signal.aborted) { onAbort(); return; }
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Fetch one chunk's compressed bytes. Resolves to an ArrayBuffer (the caller's own, it may transfer
+ * it), or null when the store leaves the chunk out (404: the reader uses the fill value). Rejects with
+ * StoreError on any other failure and with an AbortError when `signal` aborts.
+ */
+export async function fetchChunk(source, level, t, c, z, ty, tx, signal) {
+  const url = chunkUrl(source, level, t, c, z, ty, tx);
+  if (source.levels[level].planes === 1) return fetchBytes(url, signal);
+  let p = shared.get(url);
+  if (!p) {
+    p = fetchBytes(url, null);
+    shared.set(url, p);
+    p.catch(() => shared.delete(url));
+    if (shared.size > SHARED_MAX) shared.delete(shared.keys().next().value);
+  }
+  const bytes = await abortable(p, signal);
+  return bytes === null ? null : bytes.slice(0);
 }
