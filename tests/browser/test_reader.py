@@ -93,6 +93,10 @@ def test_foreign_store_on_another_origin(page: Page, server: Server, static_host
     source = page.evaluate("() => { const s = window.chromatileViewer.source;"
                            " return {codec: s.levels[0].compressor.id, url: s.url}; }")
     assert source == {"codec": name.split("-")[0], "url": f"{static_host.url}/{store}"}
+    # Decoded off the main thread: the pool's workers report their own decode time.
+    work = page.evaluate("() => { const v = window.chromatileViewer._viewer;"
+                         " return {workers: v.pool.workers.length, decoded: v.stats.decoded}; }")
+    assert work["workers"] >= 2 and work["decoded"] >= 1
     assert not page.errors
 
 
