@@ -173,3 +173,14 @@ def test_jpeg_rgb_equals_what_tifffile_decodes(tmp_path, options):
     decoded = tifffile.imread(src)
     result = ingest(src, tmp_path / "out", tile=64)
     check_pyramid(result.store_path, decoded.transpose(2, 0, 1)[None, :, None])
+
+
+@pytest.mark.parametrize("top", [16383, 16384, 4095], ids=["14-bit-max", "above-14-bit", "12-bit"])
+def test_levels_exact_around_the_narrow_sum_limit(tmp_path, top):
+    # below 16384 the 2x2 sums are done in uint16: the largest values must still average exactly
+    a = RNG.integers(top - 3, top + 1, size=(2, 131, 259), dtype=np.uint16)
+    a[0, :2, :2] = top
+    src = tmp_path / "top.tif"
+    tifffile.imwrite(src, a, photometric="minisblack", metadata={"axes": "CYX"}, tile=(32, 32))
+    result = ingest(src, tmp_path / "out", tile=64)
+    assert check_pyramid(result.store_path, a[None, :, None]) == 4

@@ -23,12 +23,15 @@ def downsample2(a: np.ndarray) -> np.ndarray:
     h, w = a.shape
     if h % 2 or w % 2:
         a = np.pad(a, ((0, h % 2), (0, w % 2)), mode="edge")
-    s = np.add(a[0::2, 0::2], a[1::2, 0::2], dtype=np.uint32)
+    # The sum of four values plus 2 must not overflow. uint16 holds it for 8-bit data and for 16-bit
+    # data below 16384 (12- and 14-bit cameras): no widening casts, half the memory traffic.
+    narrow = a.dtype.itemsize == 1 or (a.dtype == np.uint16 and a.size and int(a.max()) < 16384)
+    s = np.add(a[0::2, 0::2], a[1::2, 0::2], dtype=np.uint16 if narrow else np.uint32)
     s += a[0::2, 1::2]
     s += a[1::2, 1::2]
     s += 2
     s >>= 2
-    return s.astype(a.dtype)
+    return s.astype(a.dtype, copy=False)
 
 
 def downsample2_parallel(a: np.ndarray, pool: Executor | None, parts: int) -> np.ndarray:
