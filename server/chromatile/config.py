@@ -99,6 +99,24 @@ class Settings:
         return cls.from_mapping(values)
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """`CHROMATILE_*` variables that :meth:`Settings.from_env` turns back into `settings`.
+
+    How `chromatile serve` hands its settings to worker processes, which build their own app.
+    """
+    env: dict[str, str] = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        env[ENV_PREFIX + f.name.upper()] = str(value)
+    return env
+
+
 def load_settings(config: Settings | Mapping[str, Any] | None) -> Settings:
     """Accept what `create_app` accepts: Settings, a mapping of field names, or None (environment)."""
     if isinstance(config, Settings):

@@ -173,7 +173,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], timeout: float = 30) -
 
 
 @pytest.fixture
-def gunicorn_serve(tmp_path: Path) -> Iterator[Callable[..., tuple[str, subprocess.Popen[Any]]]]:
+def serve_process(tmp_path: Path) -> Iterator[Callable[..., tuple[str, subprocess.Popen[Any]]]]:
     """Factory: `chromatile serve DATA_DIR --workers N` in a subprocess; SIGTERM and reaped after."""
     procs: list[subprocess.Popen[Any]] = []
 

@@ -1,4 +1,4 @@
-"""`chromatile serve` (gunicorn: workers, access log, graceful stop) and the small commands' errors."""
+"""`chromatile serve` (granian: workers, access log, graceful stop) and the small commands' errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chromatile.config import Settings
+from chromatile.config import Settings, settings_env
 from chromatile.errors import UserError
 from conftest import CHROMATILE, fetch, free_port, wait_for_port
 
@@ -35,7 +35,7 @@ def test_serve_refuses_bad_settings_from_the_environment(data_dir: Path) -> None
 
 
 @pytest.mark.parametrize(("sig", "access_log"), [(signal.SIGTERM, True), (signal.SIGINT, False)])
-def test_serve_runs_gunicorn_workers_and_stops_gracefully(data_dir: Path, tmp_path: Path,
+def test_serve_runs_worker_processes_and_stops_gracefully(data_dir: Path, tmp_path: Path,
                                                           sig: signal.Signals, access_log: bool) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
@@ -48,14 +48,13 @@ def test_serve_runs_gunicorn_workers_and_stops_gracefully(data_dir: Path, tmp_pa
         assert fetch(f"http://127.0.0.1:{port}", "/api/health").json() == {"status": "ok", "images": 2}
         time.sleep(0.5)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        assert len(children) == 2  # two worker processes under the gunicorn master
+        assert len(children) == 2  # two worker processes under the main process
     finally:
         proc.send_signal(sig)
         code = proc.wait(timeout=20)
     text = log.read_text()
     assert code == 0, text
-    assert "Using worker: gthread" in text
-    assert "Control socket" not in text  # one fixed path per user: servers side by side would clash
+    assert "Spawning worker-2" in text
     assert ('"GET /api/health HTTP/1.1" 200' in text) is access_log
     assert "Traceback" not in text
 
@@ -72,6 +71,15 @@ def test_settings_from_environment_and_mapping(tmp_path: Path) -> None:
         Settings.from_mapping({"data_dir": tmp_path, "cache_type": "MemcachedCache"})
     with pytest.raises(UserError, match="data_dir is required"):
         Settings.from_env({})
+
+
+def test_settings_reach_serve_workers_unchanged_through_the_environment(tmp_path: Path) -> None:
+    # `serve` hands its settings to worker processes as CHROMATILE_* variables
+    s = Settings(data_dir=tmp_path, admin_token="adm", read_tokens=("a", "b"), cors_origins="https://x.org",
+                 shared_max_age=60, acquire_timeout=0.25, debug_headers=True, max_concurrency=3,
+                 x_accel_prefix="/_stores/")
+    assert Settings.from_env(settings_env(s)) == s
+    assert Settings.from_env(settings_env(Settings(data_dir=tmp_path))) == Settings(data_dir=tmp_path)
 
 
 def test_sign_needs_an_existing_image_and_a_positive_lifetime(data_dir: Path) -> None:

@@ -71,8 +71,8 @@ def test_admin_endpoints_are_off_without_a_configured_token(serve_app, data_dir:
     assert "disabled" in r.json()["error"]
 
 
-def test_withdrawal_reaches_every_gunicorn_worker_within_one_request(gunicorn_serve, data_dir: Path) -> None:  # noqa: ANN001
-    base, _proc = gunicorn_serve(data_dir, "--workers", "2", "--threads", "2",
+def test_withdrawal_reaches_every_worker_process_within_one_request(serve_process, data_dir: Path) -> None:  # noqa: ANN001
+    base, _proc = serve_process(data_dir, "--workers", "2", "--threads", "2",
                                  env={"CHROMATILE_DEBUG_HEADERS": "1"})
     # every kind of URL: the chunk fast path, the careful path, the catalog entry
     urls = ["/data/ramp.ome.zarr/0/0/0/0/0/0", "/api/images/ramp", "/data/ramp.ome.zarr/.zattrs",

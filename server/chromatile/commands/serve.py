@@ -1,4 +1,4 @@
-"""`chromatile serve DATA_DIR`: every store in DATA_DIR over HTTP, with gunicorn (threads per process)."""
+"""`chromatile serve DATA_DIR`: every store in DATA_DIR over HTTP, with granian (worker processes)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chromatile.config import Settings
+from chromatile.config import ENV_PREFIX, Settings, settings_env
 from chromatile.errors import UserError
 from chromatile.store import DataDir
 
-THREADS = 8
+THREADS = 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `serve` parser."""
     p = subparsers.add_parser(
-        "serve", help="serve every store in DATA_DIR (tiles, catalog, viewer) with gunicorn",
+        "serve", help="serve every store in DATA_DIR (tiles, catalog, viewer) with granian",
         description="Serve every <id>.ome.zarr store in DATA_DIR. Other settings come from CHROMATILE_* "
                     "environment variables (see docs/server.md).")
     p.add_argument("data_dir", metavar="DATA_DIR", type=Path, help="folder holding <id>.ome.zarr stores")
@@ -44,7 +44,7 @@ def default_workers() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate the settings here (one-line errors), then hand over to gunicorn until a signal."""
+    """Validate the settings here (one-line errors), then hand over to granian until a signal."""
     overrides: dict[str, Any] = {"data_dir": args.data_dir}
     if args.max_concurrency is not None:
         overrides["max_concurrency"] = args.max_concurrency
@@ -56,47 +56,34 @@ def run(args: argparse.Namespace) -> int:
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int,
           access_log: bool = True, on_ready: str | None = None) -> None:
-    """Run gunicorn in this process (the master) until SIGTERM/SIGINT; workers build their own app."""
-    from gunicorn.app.base import BaseApplication
+    """Run granian in this process (the main one) until SIGTERM/SIGINT; workers build their own app.
+
+    Granian parses HTTP and manages connections in Rust, so a chunk request costs Python only the
+    app's own work: bench/serve measured 2x the requests/s of gunicorn's gthread worker.
+    """
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
 
     DataDir(settings.data_dir)  # fail here, with one line, rather than in every worker
     if workers < 1 or threads < 1:
         raise UserError("--workers and --threads must be at least 1")
     if not 0 <= port <= 65535:
         raise UserError(f"--port {port} is not a port number")
+    # workers are new interpreters: they read the settings back from the environment
+    for name in [k for k in os.environ if k.startswith(ENV_PREFIX)]:
+        del os.environ[name]
+    os.environ.update(settings_env(settings))
 
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
+    server = Granian(
+        "chromatile.http.worker:build_app", factory=True, interface=Interfaces.WSGI,
+        address=host, port=port, workers=workers, blocking_threads=threads,
+        http=HTTPModes.http1, websockets=False,
         # a burst waits in the kernel's accept queue rather than being refused
-        "backlog": 2048,
-        "worker_connections": 1000,
-        "keepalive": 5,
-        "timeout": 30,
-        "graceful_timeout": 10,
-        "accesslog": "-" if access_log else None,
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": "chromatile",
-        # gunicorn >= 25 opens a control socket at one fixed path per user: two servers would fight
-        # over it, and nothing of ours uses it
-        "control_socket_disable": True,
-    }
-    ready_message = on_ready
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in options.items():
-                if key in self.cfg.settings:  # older gunicorns lack some settings
-                    self.cfg.set(key, value)
-            if ready_message:
-                self.cfg.set("when_ready", lambda _arbiter: print(ready_message, flush=True))
-
-        def load(self) -> Any:
-            from chromatile.http.app import create_app
-
-            return create_app(settings)
-
-    Server().run()
+        backlog=2048,
+        log_access=access_log,
+        # SIGTERM: stop accepting, let requests in flight finish, then stop a worker after 10 s
+        workers_kill_timeout=10,
+    )
+    if on_ready:
+        server.on_startup(lambda: print(on_ready, flush=True))
+    server.serve()

@@ -48,9 +48,9 @@ def burst(base: str, urls: list[str], clients: int, per_client: int) -> list[tup
     return answers
 
 
-def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(gunicorn_serve, data_dir: Path) -> None:  # noqa: ANN001
+def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(serve_process, data_dir: Path) -> None:  # noqa: ANN001
     # 2 workers x 2 threads, and a guard that sheds after 1 ms: far beyond capacity on purpose
-    base, proc = gunicorn_serve(data_dir, "--workers", "2", "--threads", "2", "--max-concurrency", "1",
+    base, proc = serve_process(data_dir, "--workers", "2", "--threads", "2", "--max-concurrency", "1",
                                 env={"CHROMATILE_ACQUIRE_TIMEOUT": "0.001", "CHROMATILE_RETRY_AFTER": "2"})
     store = data_dir / "ramp.ome.zarr"
     urls = ["/data/ramp.ome.zarr/" + p.relative_to(store).as_posix() for p in sorted(store.rglob("*"))
@@ -83,11 +83,11 @@ def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(gunicorn_se
     assert fetch(base, "/api/health", timeout=5).status == 200
 
 
-def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(gunicorn_serve, data_dir: Path) -> None:  # noqa: ANN001
+def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(serve_process, data_dir: Path) -> None:  # noqa: ANN001
     big = data_dir / "ramp.ome.zarr/0/0/0/0/0/0"
     payload = os.urandom(16 << 20)  # larger than every socket buffer: the send is still going on
     big.write_bytes(payload)
-    base, proc = gunicorn_serve(data_dir, "--workers", "1")
+    base, proc = serve_process(data_dir, "--workers", "1")
     port = int(base.rsplit(":", 1)[1])
     sock = socket.create_connection(("127.0.0.1", port), timeout=20)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
