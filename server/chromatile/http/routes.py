@@ -140,13 +140,8 @@ def build_blueprint(svc: Services) -> Blueprint:
             if not access.token_matches(token, svc.readers):
                 raise access.Forbidden("the bearer token is not valid")
             include_private = True
-        root = base()
-        entries = [{**e, "url": f"{root}/api/images/{e['id']}",
-                    "store_url": f"{root}/data/{e['id']}{STORE_SUFFIX}",
-                    "thumbnail_url": f"{root}/api/images/{e['id']}/thumbnail.png",
-                    "viewer_url": f"{root}/view/{e['id']}"}
-                   for e in svc.catalog.listing(include_private=include_private)]
-        return jsonify(images=entries)
+        entries = svc.catalog.listing(include_private=include_private)
+        return jsonify(images=[with_urls(e, e["private"]) for e in entries])
 
     @bp.route("/api/images/<image_id>")
     def image_metadata(image_id: str) -> Response:
