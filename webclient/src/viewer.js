@@ -180,7 +180,7 @@ export class Viewer {
   }
 
   _stepResident(z, t) {
-    const need = this._targetTiles(z, t);
+    const need = this._targetTiles();
     const channels = this._visibleIndices();
     return need.every(({ ty, tx }) => this.cache.isReady(this.cache.get(tileKey(need.level, t, z, ty, tx)), channels));
   }
@@ -275,10 +275,13 @@ export class Viewer {
     return out;
   }
 
-  _targetTiles(z, t) {
+  /** Tiles the current view shows at its level, with `.level` and `.rect` (the level-0 view rectangle). */
+  _targetTiles() {
     const level = chooseLevel(this.source, this.state.view.zoom, this.dpr);
-    const tiles = tilesInRect(this.source, level, viewRect(this.state.view, this.cssWidth, this.cssHeight), 0);
+    const rect = viewRect(this.state.view, this.cssWidth, this.cssHeight);
+    const tiles = tilesInRect(this.source, level, rect, 0);
     tiles.level = level;
+    tiles.rect = rect;
     return tiles;
   }
 
@@ -288,24 +291,22 @@ export class Viewer {
     const t0 = performance.now();
     const { z, t } = this.state;
     const channels = this._visibleIndices();
-    const target = this._targetTiles(z, t);
-    const level = target.level;
+    const target = this._targetTiles();
+    const { level, rect } = target;
     if (this.needSchedule) { this.needSchedule = false; this._schedule(target, channels); }
 
     // Draw list: for each target tile, itself when ready, else the nearest ready coarser tile under it.
     const drawn = new Map();
     let complete = true;
-    const rect = viewRect(this.state.view, this.cssWidth, this.cssHeight);
+    const lv = this.source.levels[level];
+    const tw = lv.chunk.x * lv.downsample, th = lv.chunk.y * lv.downsample;
     for (const { ty, tx } of target) {
       const e = this.cache.get(tileKey(level, t, z, ty, tx));
       if (e && e.texture && this.cache.isReady(e, channels)) { drawn.set(e.key, e); continue; }
       // A tile whose channels all failed is settled (its message is shown): it keeps the coarser
       // stand-in below but does not hold whenIdle() forever.
       if (!this.cache.isReady(e, channels)) complete = false;
-      const lv = this.source.levels[level];
-      const d = lv.downsample;
-      const tileRect = [tx * lv.chunk.x * d, ty * lv.chunk.y * d,
-        Math.min(rect[2], (tx + 1) * lv.chunk.x * d), Math.min(rect[3], (ty + 1) * lv.chunk.y * d)];
+      const tileRect = [tx * tw, ty * th, Math.min(rect[2], (tx + 1) * tw), Math.min(rect[3], (ty + 1) * th)];
       for (let L = level + 1; L < this.source.levels.length; L++) {
         const cover = tilesInRect(this.source, L, tileRect, 0)
           .map((c) => this.cache.get(tileKey(L, t, z, c.ty, c.tx)));
@@ -355,7 +356,7 @@ export class Viewer {
     const add = (level, tt, zz, tiles) => {
       for (const { ty, tx } of tiles) for (const c of channels) plan.push({ level, t: tt, z: zz, ty, tx, c });
     };
-    const rect = viewRect(this.state.view, this.cssWidth, this.cssHeight);
+    const rect = target.rect;
     const coarsest = src.levels.length - 1;
     // The coarsest level first: a few small chunks that cover the whole view, so nothing is ever blank.
     if (coarsest !== target.level) add(coarsest, t, z, tilesInRect(src, coarsest, rect, 0));
