@@ -71,6 +71,11 @@ class Settings:
         if self.max_concurrency < 1:
             raise UserError(f"max_concurrency must be >= 1, not {self.max_concurrency}")
 
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """`cors_origins` split into its entries (may contain "*")."""
+        return _split(self.cors_origins)
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)

@@ -56,7 +56,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     svc = init_app(app, config)
-    origins = [o.strip() for o in svc.settings.cors_origins.split(",") if o.strip()]
+    origins = svc.settings.origins
 
     @app.after_request
     def cors_everywhere(response: Response) -> Response:

@@ -48,9 +48,8 @@ class ChunkFastPath:
         self.app = app
         self.data = data
         self.cache_control = cache_control
-        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-        self.any_origin = "*" in origins
-        self.origins = frozenset(origins)
+        self.any_origin = "*" in settings.origins
+        self.origins = frozenset(settings.origins)
         self.worker = str(os.getpid()) if settings.debug_headers else None
         # nginx sends the file in X-Accel-Redirect deployments: keep that in one place (the app)
         self.enabled = settings.x_accel_prefix is None

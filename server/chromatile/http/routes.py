@@ -221,7 +221,7 @@ def build_blueprint(svc: Services) -> Blueprint:
 
     # -- response finishing ---------------------------------------------------------------------------------
 
-    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    origins = settings.origins
 
     @bp.after_request
     def finish(response: Response) -> Response:
@@ -242,7 +242,7 @@ def build_blueprint(svc: Services) -> Blueprint:
     return bp
 
 
-def add_cors(response: Response, origins: list[str]) -> None:
+def add_cors(response: Response, origins: tuple[str, ...]) -> None:
     """Let viewers on other origins read every answer (errors too, so they can show them)."""
     if "*" in origins:
         response.headers["Access-Control-Allow-Origin"] = "*"
