@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chromatile.commands.serve import add_server_options, default_workers, serve
-from chromatile.config import Settings
-from chromatile.store import STORE_SUFFIX, DataDir
+from chromatile.commands.serve import add_server_options, serve_with_options
+from chromatile.store import STORE_SUFFIX
 
 SAMPLE_ID = "sample"
 
@@ -48,13 +47,7 @@ def run(args: argparse.Namespace) -> int:
     """Sample, then serve until Ctrl-C."""
     image_id = ensure_sample(args.data, width=args.width, height=args.height, z=args.z,
                              channels=args.channels)
-    DataDir(args.data)
-    overrides = {"data_dir": args.data}
-    if args.max_concurrency is not None:
-        overrides["max_concurrency"] = args.max_concurrency
-    settings = Settings.from_env(**overrides)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
-    serve(settings, host=args.host, port=args.port, workers=args.workers or default_workers(),
-          threads=args.threads, access_log=not args.no_access_log,
-          on_ready=f"chromatile demo: open {url}/view/{image_id} (catalog: {url}/)")
+    serve_with_options(args, args.data, on_ready=f"chromatile demo: open {url}/view/{image_id} "
+                                                 f"(catalog: {url}/)")
     return 0

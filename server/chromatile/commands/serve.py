@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from chromatile.config import ENV_PREFIX, Settings, settings_env
 from chromatile.errors import UserError
@@ -44,14 +43,17 @@ def default_workers() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate the settings here (one-line errors), then hand over to granian until a signal."""
-    overrides: dict[str, Any] = {"data_dir": args.data_dir}
-    if args.max_concurrency is not None:
-        overrides["max_concurrency"] = args.max_concurrency
-    settings = Settings.from_env(**overrides)
-    serve(settings, host=args.host, port=args.port, workers=args.workers or default_workers(),
-          threads=args.threads, access_log=not args.no_access_log)
+    """Serve DATA_DIR until a signal."""
+    serve_with_options(args, args.data_dir)
     return 0
+
+
+def serve_with_options(args: argparse.Namespace, data_dir: Path, on_ready: str | None = None) -> None:
+    """Settings from the environment and the :func:`add_server_options` flags, then :func:`serve`."""
+    # max_concurrency None: not given, the environment or the default applies (from_env drops Nones)
+    settings = Settings.from_env(data_dir=data_dir, max_concurrency=args.max_concurrency)
+    serve(settings, host=args.host, port=args.port, workers=args.workers or default_workers(),
+          threads=args.threads, access_log=not args.no_access_log, on_ready=on_ready)
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int,
