@@ -15,14 +15,12 @@ import shutil
 from pathlib import Path
 
 from chromatile.ingest.errors import IngestError, one_line
-
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-SUFFIX = ".ome.zarr"
+from chromatile.store import ID_RE, STORE_SUFFIX
 
 
 def check_id(image_id: str) -> str:
-    """Return ``image_id`` if it is a valid store id, else raise naming the problem."""
-    if not ID_PATTERN.fullmatch(image_id) or ".." in image_id:
+    """Return ``image_id`` if it is a valid store id (the server's rule), else raise naming the problem."""
+    if not ID_RE.match(image_id) or ".." in image_id:
         raise IngestError(
             f"invalid id {image_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter "
             "or digit, without '/' or '..'"
@@ -53,7 +51,7 @@ def _alive(pid: int) -> bool:
 
 
 def _stale(dest_dir: Path, image_id: str, kind: str) -> list[Path]:
-    pattern = re.compile(re.escape(f".{image_id}{SUFFIX}.{kind}-") + r"(\d+)-[0-9a-f]+")
+    pattern = re.compile(re.escape(f".{image_id}{STORE_SUFFIX}.{kind}-") + r"(\d+)-[0-9a-f]+")
     found = []
     for entry in dest_dir.iterdir():
         match = pattern.fullmatch(entry.name)
@@ -65,7 +63,7 @@ def _stale(dest_dir: Path, image_id: str, kind: str) -> list[Path]:
 def recover(dest_dir: Path, image_id: str) -> None:
     """Clean what a crashed ingest of ``image_id`` left: partial stores, and an old store set aside
     during an --overwrite swap (put back if the new one never arrived, else deleted)."""
-    final = dest_dir / f"{image_id}{SUFFIX}"
+    final = dest_dir / f"{image_id}{STORE_SUFFIX}"
     for old in _stale(dest_dir, image_id, "old"):
         if not final.exists():
             os.rename(old, final)
@@ -105,7 +103,7 @@ def remove_created(created: list[Path]) -> None:
 
 def make_partial(dest_dir: Path, image_id: str) -> Path:
     """Create this run's hidden temp directory."""
-    path = dest_dir / f".{image_id}{SUFFIX}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    path = dest_dir / f".{image_id}{STORE_SUFFIX}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         path.mkdir()
     except OSError as exc:

@@ -23,6 +23,7 @@ from chromatile.ingest.source import Source
 from chromatile.ingest.sources import open_source
 from chromatile.ingest.stats import ChannelStats
 from chromatile.ingest.writer import ChunkWriter, write_json
+from chromatile.store import STORE_SUFFIX
 
 THUMBNAIL_NAME = "thumbnail.png"
 
@@ -87,7 +88,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
     if workers is not None and workers < 1:
         raise IngestError(f"--workers {workers}: need at least 1")
     workers = workers if workers is not None else default_workers()
-    final = dest_dir / f"{image_id}{placement.SUFFIX}"
+    final = dest_dir / f"{image_id}{STORE_SUFFIX}"
 
     source = open_source(src)
     created: list[Path] = []
