@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numcodecs
 from numcodecs.abc import Codec
 
@@ -11,22 +13,21 @@ from chromatile.ingest.errors import IngestError
 DEFAULT_COMPRESSION = "blosc-zstd"
 DEFAULT_TILE = 512
 
+_FACTORIES: dict[str, Callable[[], Codec | None]] = {
+    # 128 KiB blocks: better ratio and faster encode and decode than blosc's automatic choice here
+    "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE,
+                                          blocksize=1 << 17),
+    "blosc-lz4": lambda: numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
+    "zstd": lambda: numcodecs.Zstd(level=3),
+    "zlib": lambda: numcodecs.Zlib(level=6),
+    "gzip": lambda: numcodecs.GZip(level=6),
+    "none": lambda: None,
+}
+COMPRESSIONS = tuple(_FACTORIES)
+
 
 def make_codec(name: str) -> Codec | None:
     """The numcodecs codec of a compression name (None for uncompressed chunks)."""
-    factories = {
-        # 128 KiB blocks: better ratio and faster encode and decode than blosc's automatic choice here
-        "blosc-zstd": lambda: numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE,
-                                              blocksize=1 << 17),
-        "blosc-lz4": lambda: numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
-        "zstd": lambda: numcodecs.Zstd(level=3),
-        "zlib": lambda: numcodecs.Zlib(level=6),
-        "gzip": lambda: numcodecs.GZip(level=6),
-        "none": lambda: None,
-    }
-    if name not in factories:
-        raise IngestError(f"unknown compression {name!r}; choose one of {', '.join(factories)}")
-    return factories[name]()
-
-
-COMPRESSIONS = ("blosc-zstd", "blosc-lz4", "zstd", "zlib", "gzip", "none")
+    if name not in _FACTORIES:
+        raise IngestError(f"unknown compression {name!r}; choose one of {', '.join(COMPRESSIONS)}")
+    return _FACTORIES[name]()
