@@ -10,7 +10,7 @@ from chromatile.ingest.source import PhysicalSize
 
 # OME / ImageJ unit spellings -> OME-NGFF 0.4 unit names.
 UNITS = {
-    "µm": "micrometer", "\u00b5m": "micrometer", "um": "micrometer", "micron": "micrometer",
+    "µm": "micrometer", "um": "micrometer", "micron": "micrometer",
     "microns": "micrometer", "micrometer": "micrometer", "nm": "nanometer", "nanometer": "nanometer",
     "mm": "millimeter", "millimeter": "millimeter", "cm": "centimeter", "centimeter": "centimeter",
     "m": "meter", "meter": "meter", "pm": "picometer", "Å": "angstrom", "angstrom": "angstrom",
