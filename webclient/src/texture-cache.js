@@ -94,7 +94,7 @@ export class TextureCache {
   /** Evict least recently used entries outside `keep` (a Set of keys) until within budget. */
   trim(keep) {
     if (this.bytes <= this.budgetBytes) return;
-    const candidates = [...this.entries.values()].filter((e) => !keep.has(e.key) && !e.state.includes(1))
+    const candidates = [...this.entries.values()].filter((e) => !keep.has(e.key) && !e.state.includes(LOADING))
       .sort((a, b) => a.used - b.used);
     for (const e of candidates) {
       if (this.bytes <= this.budgetBytes) break;
@@ -106,11 +106,6 @@ export class TextureCache {
   remove(e) {
     if (e.texture) { this.gl.deleteTexture(e.texture); this.bytes -= e.bytes; }
     this.entries.delete(e.key);
-  }
-
-  /** Forget failed channels so they are tried again (after the view or settings change). */
-  clearFailures() {
-    for (const e of this.entries.values()) for (let c = 0; c < e.state.length; c++) if (e.state[c] === FAILED) e.state[c] = NONE;
   }
 
   destroy() {

@@ -7,8 +7,6 @@ import { Renderer, WebGLUnavailable } from './renderer.js';
 import { chooseLevel, viewRect, tilesInRect, neighbours } from './scheduler.js';
 import { COLORMAPS, BLENDS } from './shader-builder.js';
 
-const CHANNEL_FIELDS = ['color', 'window', 'visible', 'gamma', 'invert', 'colormap'];
-
 function cloneChannel(ch) {
   return { color: ch.color, window: [ch.window[0], ch.window[1]], visible: ch.visible, gamma: ch.gamma,
     invert: ch.invert, colormap: ch.colormap };
@@ -30,7 +28,6 @@ export class Viewer {
     this.needSchedule = true;
     this.zDir = 1;
     this.tDir = 1;
-    this.failures = [];
     this.waiting = 0;
     this.destroyed = false;
 
@@ -428,7 +425,6 @@ export class Viewer {
       if (this.destroyed || this.cache.get(e.key) !== e) return;
       e.state[c] = FAILED;
       this.stats.requestsFailed++;
-      this.failures.push(err.message);
       this.showMessage('tile', `${this.stats.requestsFailed} tile${this.stats.requestsFailed > 1 ? 's' : ''} failed to load: ${err.message}`);
       this.emit('error', { kind: 'tile', message: err.message });
     } finally {
@@ -475,5 +471,3 @@ export class Viewer {
     this.root.remove();
   }
 }
-
-export { CHANNEL_FIELDS, READY, FAILED, LOADING };
