@@ -176,8 +176,8 @@ class DataDir:
     def _store_prefix(self, image_id: str) -> str:
         return f"{self.real}/{image_id}{STORE_SUFFIX}/"
 
-    def chunk_in_grid(self, store_real: str, path: str) -> bool:
-        """Whether `path` names a chunk inside its level's grid (an absent chunk there means all zeros).
+    def chunk_in_grid(self, store_real: str, path: str) -> None:
+        """Check that `path` names a chunk inside its level's grid (an absent one there means all zeros).
 
         Raises BadRequest for a chunk index outside the grid and NotFound for a path that is no chunk.
         """
@@ -192,7 +192,6 @@ class DataDir:
             if int(i) >= math.ceil(n / c):
                 raise BadRequest(f"chunk index {i} on axis {axis} of level {level} is out of range "
                                  f"(the grid has {math.ceil(n / c)})")
-        return True
 
     def _grid(self, store_real: str, level: str) -> tuple[tuple[int, ...], ...] | None:
         zarray = os.path.join(store_real, level, ".zarray")
