@@ -40,8 +40,8 @@ class ConcurrencyGuard:
             ])
             return [body]
         try:
-            # the body of a file response is sent by the server after this returns (sendfile);
-            # the slot covers the app's work, which is what can pile up
+            # a streamed body is sent by the server after this returns; the slot covers the app's
+            # work (checks, opening, a small chunk's one read), which is what can pile up
             return self.app(environ, start_response)
         finally:
             self.slots.release()
