@@ -27,10 +27,16 @@ def slow_source(tmp_path_factory):
     return folder / "big.tif", a
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored and children inherit that; the Ctrl-C test
+    # needs the child to see SIGINT however pytest itself was started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_slow_ingest(src, dest, *extra):
     return subprocess.Popen([sys.executable, "-m", "chromatile.cli", "ingest", str(src), str(dest), "--quiet",
                              "--workers", "1", "--compression", "gzip", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def wait_for_chunks(proc, dest, image_id="big"):
