@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numcodecs.abc import Codec
 
 from chromatile.ingest import compression as compression_defaults
 from chromatile.ingest import metadata, placement, thumbnail
-from chromatile.ingest.convert import converter
+from chromatile.ingest.convert import Convert, converter
 from chromatile.ingest.errors import IngestError, one_line
 from chromatile.ingest.pipeline import Pipeline
 from chromatile.ingest.progress import Progress
@@ -101,8 +102,8 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         partial = placement.make_partial(dest_dir, image_id)
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
-                written, total = _write_store(source, partial, image_id, tile, codec, store_dtype, convert,
-                                              pool, workers, progress)
+                written, total, levels = _write_store(source, partial, image_id, tile, codec, store_dtype,
+                                                      convert, pool, workers, progress)
             placement.commit(partial, final, overwrite)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -117,7 +118,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         source.close()
     return IngestResult(
         store_path=final, image_id=image_id, shape=source.shape, dtype=str(store_dtype),
-        levels=len(level_shapes(source.shape[3], source.shape[4], tile)), tile=tile, compression=name,
+        levels=levels, tile=tile, compression=name,
         chunks_written=written, chunks_total=total, workers=workers, seconds=time.perf_counter() - started,
         source_bytes=source.nbytes,
     )
@@ -132,8 +133,10 @@ def _thumbnail_level(shapes: list[tuple[int, int]]) -> int:
     return level
 
 
-def _write_store(source: Source, root: Path, image_id: str, tile: int, codec, store_dtype: np.dtype,  # noqa: ANN001
-                 convert, pool: ThreadPoolExecutor, workers: int, progress: bool) -> tuple[int, int]:  # noqa: ANN001
+def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Codec | None, store_dtype: np.dtype,
+                 convert: Convert | None, pool: ThreadPoolExecutor, workers: int,
+                 progress: bool) -> tuple[int, int, int]:
+    """Write every chunk, the thumbnail and `.zattrs` under ``root``; (chunks written, chunks total, levels)."""
     nt, nc, nz, ny, nx = source.shape
     shapes = level_shapes(ny, nx, tile)
     writer = ChunkWriter(root, shapes, (nt, nc, nz), tile, store_dtype, codec)
@@ -194,4 +197,4 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec, st
         summaries=summaries, dtype_name=str(store_dtype), tile=tile, size_z=nz, source_name=source.path.name,
         source_format=source.format, thumbnail=THUMBNAIL_NAME,
     ))
-    return written, total
+    return written, total, len(shapes)
