@@ -127,6 +127,12 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
+def check_free(final: Path, overwrite: bool) -> None:
+    """Refuse to replace an existing store unless ``overwrite`` was asked for."""
+    if final.exists() and not overwrite:
+        raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
+
+
 def commit(partial: Path, final: Path, overwrite: bool) -> None:
     """Rename the finished store into place; with ``overwrite`` swap it for the old one.
 
@@ -138,8 +144,7 @@ def commit(partial: Path, final: Path, overwrite: bool) -> None:
         if not final.exists():
             os.rename(partial, final)
             return
-        if not overwrite:
-            raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
+        check_free(final, overwrite)  # again: another ingest of this id may have finished meanwhile
         aside = final.with_name(f".{final.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
         if _exchange(partial, final):
             shutil.rmtree(partial, ignore_errors=True)  # now holds the old store

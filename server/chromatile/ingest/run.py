@@ -97,8 +97,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         store_dtype, convert = converter(src, source.dtype, rescale)
         created = placement.prepare_dest(dest_dir)
         placement.recover(dest_dir, image_id)
-        if final.exists() and not overwrite:
-            raise IngestError(f"{final}: store already exists; pass --overwrite to replace it")
+        placement.check_free(final, overwrite)  # before any work, not only at the end
         partial = placement.make_partial(dest_dir, image_id)
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
