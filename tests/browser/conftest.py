@@ -206,6 +206,13 @@ def open_viewer(page: Page, server: Server, image_id: str, suffix: str = "") -> 
     page.evaluate("async () => { await window.chromatileViewer.ready; await window.chromatileViewer.whenIdle(); }")
 
 
+def press_keys(page: Page, *keys: str) -> None:
+    """Give the viewer's stage the keyboard focus (a slider may hold it) and press `keys` in order."""
+    page.locator(".ct-stage").focus()
+    for key in keys:
+        page.keyboard.press(key)
+
+
 def render(page: Page, state: dict[str, Any] | None = None) -> np.ndarray:
     """Apply `state` (as getState() returns, any part), wait for whenIdle(), return the canvas as (H, W, 3) uint8."""
     url = page.evaluate(

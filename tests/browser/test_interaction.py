@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import SIDEBAR, Server, open_viewer, render
+from conftest import SIDEBAR, Server, open_viewer, press_keys, render
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -63,9 +63,7 @@ def test_double_click_zooms_in_about_the_point(page: Page, server: Server) -> No
 def test_keys_pan_zoom_and_fit(page: Page, server: Server) -> None:
     open_viewer(page, server, "big16")
     page.evaluate("() => window.chromatileViewer.setView({center: [300, 400], zoom: 2})")
-    page.locator(".ct-stage").focus()
-    page.keyboard.press("ArrowRight")  # the view moves right: the image slides left
-    page.keyboard.press("ArrowDown")
+    press_keys(page, "ArrowRight", "ArrowDown")  # the view moves right and down: the image slides left and up
     assert view(page) == {"center": [300 + 64 / 2, 400 + 64 / 2], "zoom": 2}
     page.keyboard.press("+")
     assert view(page)["zoom"] == pytest.approx(3)
@@ -136,10 +134,7 @@ def test_modifier_wheel_steps_z_and_t(page: Page, server: Server) -> None:
 def test_t_keys_slider_and_prefetch(page: Page, server: Server) -> None:
     open_viewer(page, server, "timed8")
     assert page.locator('.ct-slider[data-axis="T"]').is_visible()
-    page.locator(".ct-stage").focus()
-    page.keyboard.press("]")
-    page.keyboard.press("]")
-    page.keyboard.press("[")
+    press_keys(page, "]", "]", "[")
     assert page.evaluate("() => window.chromatileViewer.getState().t") == 1
     assert plane(page) == 55
     page.locator('.ct-slider[data-axis="T"] input').fill("3")
@@ -148,8 +143,7 @@ def test_t_keys_slider_and_prefetch(page: Page, server: Server) -> None:
     # Still at t=3: the previous time point is prefetched, so stepping back is resident.
     page.wait_for_function("window.chromatileViewer.settled")
     before = page.evaluate("() => window.chromatileViewer.stats.tStepsResident")
-    page.locator(".ct-stage").focus()  # the slider had the focus
-    page.keyboard.press("[")
+    press_keys(page, "[")  # the slider had the focus
     assert page.evaluate("() => window.chromatileViewer.stats.tStepsResident") == before + 1
     assert plane(page) == 95
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Server, open_viewer, render
+from conftest import Server, open_viewer, press_keys, render
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -27,10 +27,7 @@ def test_z_steps_show_the_right_plane(page: Page, server: Server) -> None:
     for z in (6, 0, 11, 3):
         assert plane_value(page, z) == 10 * (z + 1)
     # Keyboard: '.' and PageUp go up, ',' and PageDown down.
-    page.locator(".ct-stage").focus()
-    page.keyboard.press(".")
-    page.keyboard.press("PageUp")
-    page.keyboard.press(",")
+    press_keys(page, ".", "PageUp", ",")
     assert page.evaluate("() => window.chromatileViewer.getState().z") == 4
     assert plane_value(page) == 50
     # The Z slider.
