@@ -13,9 +13,14 @@ export function niceLength(target) {
 export function buildReadout(viewer) {
   const el = h('div.ct-readout', { 'aria-live': 'off' });
   let pending = null;
+  let scheduled = false;
   viewer.on('pointer', (p) => {
     pending = p;
+    // One readout per frame however many pointer events arrive: valuesAt reads texels back from the GPU.
+    if (scheduled) return;
+    scheduled = true;
     requestAnimationFrame(() => {
+      scheduled = false;
       if (!pending) { el.textContent = ''; return; }
       const src = viewer.source;
       const [x, y] = pending.image.map(Math.floor);
