@@ -14,8 +14,7 @@ function slider(name, onInput) {
 
 /** Save the current channel settings as the image's defaults on the server (admin token). */
 export async function saveDefaults(viewer, url, token) {
-  const channels = viewer.getState().channels.map((c) => ({ color: c.color, window: c.window, visible: c.visible,
-    gamma: c.gamma, invert: c.invert, colormap: c.colormap }));
+  const { channels } = viewer.getState(); // already copies holding exactly the saved fields
   const response = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body: JSON.stringify({ channels }) });
   if (!response.ok) {
