@@ -20,12 +20,14 @@ export function percentileWindow(histogram, low = 0.001, high = 0.999) {
 }
 
 export class HistogramView {
-  /** `channel` gives histogram/min/max; `onWindow([lo, hi])` is called while a handle is dragged. */
+  /** `channel` gives the stored histogram (if any); `onWindow([lo, hi])` is called while a handle is dragged. */
   constructor(channel, dtypeMax, onWindow) {
-    this.channel = channel;
     this.onWindow = onWindow;
     const hist = channel.histogram;
     this.range = hist ? [hist.range[0], hist.range[1]] : [0, dtypeMax + 1];
+    // Bar heights (log counts) depend only on the stored histogram: computed once, not on every redraw of a drag.
+    this.logs = hist && hist.counts.length ? hist.counts.map((n) => Math.log1p(n)) : null;
+    this.top = this.logs ? Math.max(...this.logs) || 1 : 1;
     this.canvas = h('canvas.ct-histogram', { width: 240, height: 56, title: 'Drag the handles to set the contrast window' });
     this.window = [0, 1];
     this.dragging = null;
@@ -64,11 +66,9 @@ export class HistogramView {
     const W = c.width, H = c.height;
     g.fillStyle = '#111';
     g.fillRect(0, 0, W, H);
-    const hist = this.channel.histogram;
     const span = this.range[1] - this.range[0];
-    if (hist && hist.counts.length) {
-      const logs = hist.counts.map((n) => Math.log1p(n));
-      const top = Math.max(...logs) || 1;
+    const { logs, top } = this;
+    if (logs) {
       g.fillStyle = color;
       g.globalAlpha = 0.75;
       const bw = W / logs.length;
