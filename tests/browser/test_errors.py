@@ -44,16 +44,23 @@ def test_withdrawn_image_shows_the_server_message(page: Page, server: Server) ->
     assert "HTTP 410" in text and "/data/gone.ome.zarr/.zattrs" in text
 
 
-def test_failing_tiles_show_a_message(page: Page, server: Server) -> None:
+def test_an_image_withdrawn_while_open_shows_one_clear_notice(page: Page, server: Server) -> None:
     data = DataDir(server.data_dir)
     open_viewer(page, server, "late")
     try:
         data.withdraw("late", "withdrawn while open")
         # Plane 0 is far from the prefetched neighbours of plane 6, so its tiles are requested now.
         page.evaluate("async () => { window.chromatileViewer.setZ(0); await window.chromatileViewer.whenIdle(); }")
-        page.wait_for_selector(".ct-message-tile")
-        assert "HTTP 410" in messages(page)["tile"]
-        assert page.evaluate("() => window.chromatileViewer.stats.requestsFailed") >= 1
+        page.wait_for_selector(".ct-message-withdrawn")
+        text = messages(page)["withdrawn"]
+        assert text.startswith("This image was withdrawn") and "withdrawn while open" in text
+        assert "tile" not in messages(page), "no climbing 'N tiles failed: HTTP 410' counter"
+        assert page.evaluate("() => window.chromatileViewer.stats.requestsFailed") == 0
+        # It stays one notice: moving on asks the server nothing more.
+        before = page.evaluate("() => window.chromatileViewer.stats.requests")
+        page.evaluate("async () => { const v = window.chromatileViewer; v.setZ(11); v.setZ(3); await v.whenIdle(); }")
+        assert page.evaluate("() => window.chromatileViewer.stats.requests") == before
+        assert list(messages(page)) == ["withdrawn"]
     finally:
         data.restore("late")
 

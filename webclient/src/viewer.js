@@ -290,7 +290,7 @@ export class Viewer {
     const channels = this._visibleIndices();
     const target = this._targetTiles();
     const { level, rect } = target;
-    if (this.needSchedule) { this.needSchedule = false; this._schedule(target, channels); }
+    if (this.needSchedule && !this.withdrawn) { this.needSchedule = false; this._schedule(target, channels); }
 
     // Draw list: for each target tile, itself when ready, else the nearest ready coarser tile under it.
     const drawn = new Map();
@@ -321,7 +321,7 @@ export class Viewer {
     this.stats.tileDraws += draws;
     this.stats.lastFrameMs = performance.now() - t0;
     this.stats.level = level;
-    this.complete = complete && !this.frameRequested;
+    this.complete = (complete || Boolean(this.withdrawn)) && !this.frameRequested;
     this.emit('frame', { complete, level, draws, ms: this.stats.lastFrameMs });
     if (this.complete) {
       const waiters = this.idleWaiters;
@@ -424,6 +424,7 @@ export class Viewer {
       if (err.name === 'AbortError' || controller.signal.aborted) return;
       if (this.destroyed || this.cache.get(e.key) !== e) return;
       e.state[c] = FAILED;
+      if (/\bHTTP 410\b/.test(err.message)) { this._withdrawn(err); return; }
       this.stats.requestsFailed++;
       this.showMessage('tile', `${this.stats.requestsFailed} tile${this.stats.requestsFailed > 1 ? 's' : ''} failed to load: ${err.message}`);
       this.emit('error', { kind: 'tile', message: err.message });
@@ -431,6 +432,19 @@ export class Viewer {
       if (this.inflight.get(key)?.controller === controller) this.inflight.delete(key);
     }
     this.invalidate(true);
+  }
+
+  /** The image was withdrawn while open: say so once, stop loading, keep what is drawn under the notice. */
+  _withdrawn(err) {
+    if (this.withdrawn) return;
+    this.withdrawn = true;
+    for (const req of this.inflight.values()) req.controller.abort();
+    this.inflight.clear();
+    this.clearMessage('tile');
+    const reason = (err.message.match(/HTTP 410 - (.*?)(?: \(http[^)]*\))?$/) || [])[1];
+    this.showMessage('withdrawn', `This image was withdrawn: the server no longer serves it${reason ? ` (${reason})` : ''}.`);
+    this.emit('error', { kind: 'withdrawn', message: err.message });
+    this.invalidate();
   }
 
   // ---- readout and export ---------------------------------------------------------------------

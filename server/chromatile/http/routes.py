@@ -14,9 +14,9 @@ from flask import Blueprint, Response, jsonify, request
 from chromatile import access, defaults, purge
 from chromatile.catalog import Catalog
 from chromatile.config import Settings
-from chromatile.errors import BadRequest, NotFound
-from chromatile.http import files
-from chromatile.http.errors import register_errors
+from chromatile.errors import BadRequest, NotFound, UserError
+from chromatile.http import files, pages
+from chromatile.http.errors import register_errors, status_of
 from chromatile.http.openapi import openapi_document
 from chromatile.store import CHUNK_RE, STORE_SUFFIX, DataDir, check_id, safe_file, thumbnail_file
 
@@ -93,8 +93,13 @@ def build_blueprint(svc: Services) -> Blueprint:
     def page(image_id: str | None = None) -> Response:
         private = False
         if image_id is not None:
-            private = authorize(image_id)
-            data.resolve_store(image_id)
+            try:
+                private = authorize(image_id)
+                data.resolve_store(image_id)
+            except UserError as exc:
+                if not pages.wants_html(request.accept_mimetypes):
+                    raise
+                return pages.error_page(status_of(exc), str(exc), base())
         index = os.path.join(settings.webclient_dir, "index.html")
         try:
             with open(index, encoding="utf-8") as f:
