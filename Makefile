@@ -3,13 +3,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium libvips-tools wrk nginx-light redis-server fonts-dejavu-core
 
-.PHONY: demo test deps system-deps python-deps web-deps bench
+.PHONY: demo test lint deps system-deps python-deps web-deps bench
 
 demo: deps
 	$(VENV)/bin/chromatile demo
 
-test: deps
+test: deps lint
 	$(VENV)/bin/pytest
+
+# The gates every commit passes: ruff (lint + import order), mypy --strict on the package, eslint.
+lint: python-deps web-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	npx --no-install eslint .
 
 bench: deps
 	$(PY) bench/ingest

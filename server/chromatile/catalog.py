@@ -62,7 +62,7 @@ class Catalog:
         except FileNotFoundError:
             raise NotFound(f"no image {image_id!r}") from None
         key = f"chromatile:meta:{self.data.real}:{image_id}:{version}"
-        summary = self.cache.get(key)
+        summary: dict[str, Any] | None = self.cache.get(key)
         if summary is None:
             summary = self.data.read_summary(image_id, store_real)
             self.cache.set(key, summary)

@@ -62,8 +62,9 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "webclient_dir", Path(self.webclient_dir))
-        if isinstance(self.read_tokens, str):
-            object.__setattr__(self, "read_tokens", _split(self.read_tokens))
+        tokens: object = self.read_tokens  # a comma-separated str from the environment or a mapping
+        if isinstance(tokens, str):
+            object.__setattr__(self, "read_tokens", _split(tokens))
         if self.cache_type not in CACHE_TYPES:
             raise UserError(f"cache_type {self.cache_type!r} is not one of {', '.join(CACHE_TYPES)}")
         if self.cache_type == "RedisCache" and not self.cache_redis_url:

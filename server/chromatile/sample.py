@@ -14,7 +14,7 @@ import math
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,8 @@ def _mix(h: np.ndarray) -> np.ndarray:
     h = h * np.uint64(0xBF58476D1CE4E5B9)
     h = h ^ (h >> np.uint64(27))
     h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    out: np.ndarray = h ^ (h >> np.uint64(31))
+    return out
 
 
 def uniform(*keys: np.ndarray | int) -> np.ndarray:
@@ -53,7 +54,7 @@ def uniform(*keys: np.ndarray | int) -> np.ndarray:
 def _blur_radius(z: int, size_z: int) -> int:
     """Box radius of the defocus blur: 1 in the focal plane, growing with distance from it."""
     focal = (size_z - 1) / 2
-    return 1 + int(round(1.2 * abs(z - focal)))
+    return 1 + round(1.2 * abs(z - focal))
 
 
 def _box_blur(a: np.ndarray, r: int) -> np.ndarray:
@@ -117,8 +118,7 @@ def _filaments(z: int, size_z: int, y0: int, x0: int, h: int, w: int, seed: int)
     canvas = np.zeros((h, w), np.float64)
     gy = np.arange((y0 - FILAMENT_LENGTH) // FILAMENT_CELL, (y0 + h + FILAMENT_LENGTH) // FILAMENT_CELL + 1)
     gx = np.arange((x0 - FILAMENT_LENGTH) // FILAMENT_CELL, (x0 + w + FILAMENT_LENGTH) // FILAMENT_CELL + 1)
-    cy, cx, k = np.meshgrid(gy, gx, np.arange(FILAMENTS_PER_CELL), indexing="ij")
-    cy, cx, k = cy.ravel(), cx.ravel(), k.ravel()
+    cy, cx, k = (g.ravel() for g in np.meshgrid(gy, gx, np.arange(FILAMENTS_PER_CELL), indexing="ij"))
     u = [uniform(seed, 2, cy, cx, k, j) for j in range(7)]
     start_y = (cy + u[0]) * FILAMENT_CELL
     start_x = (cx + u[1]) * FILAMENT_CELL
@@ -168,7 +168,7 @@ def _tiles(width: int, height: int, z: int, channels: int, seed: int, tile: int,
         return out
 
     with ThreadPoolExecutor(workers) as pool:
-        queue: deque = deque()
+        queue: deque[Future[np.ndarray]] = deque()
         for job in jobs:
             queue.append(pool.submit(make, job))
             if len(queue) > 2 * workers:

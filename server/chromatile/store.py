@@ -14,6 +14,7 @@ takes effect in every worker process on the next request. Nothing here knows HTT
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import math
@@ -224,10 +225,9 @@ class DataDir:
         marker = os.path.join(self._withdrawn_dir, image_id)
         if os.path.exists(marker):
             reason = ""
-            try:
+            # the marker alone is what matters; the reason is a courtesy
+            with contextlib.suppress(OSError, ValueError):
                 reason = str(_read_json(marker).get("reason") or "")
-            except (OSError, ValueError):
-                pass  # the marker alone is what matters; the reason is a courtesy
             raise Withdrawn(f"image {image_id!r} was withdrawn" + (f": {reason}" if reason else ""))
 
     def withdraw(self, image_id: str, reason: str = "") -> None:

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from conftest import Server, StaticHost, open_viewer, render
 from playwright.sync_api import Page
-
 from test_reader import write_store
 
 from chromatile.store import DataDir

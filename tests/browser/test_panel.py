@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import imagecodecs
@@ -111,7 +112,7 @@ def test_png_export_is_the_current_view(page: Page, server: Server) -> None:
         page.locator("button.ct-export").click()
     download = info.value
     assert download.suggested_filename == "six8-z0.png"
-    exported = imagecodecs.png_decode(open(download.path(), "rb").read())[..., :3]
+    exported = imagecodecs.png_decode(Path(download.path()).read_bytes())[..., :3]
     assert exported.shape == shown.shape and (exported == shown).all()
 
 

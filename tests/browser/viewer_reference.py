@@ -34,7 +34,7 @@ MAGMA = np.array([
 
 
 def _poly(coeffs: np.ndarray, t: np.ndarray) -> np.ndarray:
-    out = np.zeros(t.shape + (3,))
+    out = np.zeros((*t.shape, 3))
     for c in coeffs[::-1]:
         out = out * t[..., None] + c
     return np.clip(out, 0, 1)
@@ -60,8 +60,8 @@ def colormap(name: str, t: np.ndarray, color: str) -> np.ndarray:
 
 def composite(planes: np.ndarray, channels: Sequence[dict[str, Any]], blend: str) -> np.ndarray:
     """rgb (H, W, 3) float in [0, 1] of raw planes (C, H, W) under per-channel settings."""
-    out = np.zeros(planes.shape[1:] + (3,))
-    for plane, ch in zip(planes, channels):
+    out = np.zeros((*planes.shape[1:], 3))
+    for plane, ch in zip(planes, channels, strict=False):
         if not ch["visible"]:
             continue
         lo, hi = ch["window"]

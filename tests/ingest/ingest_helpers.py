@@ -62,7 +62,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """`python -m chromatile.cli ARGS` in a child process."""
     env = dict(os.environ, PYTHONWARNINGS="error")
     return subprocess.run([sys.executable, "-m", "chromatile.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=120)
+                          text=True, cwd=cwd, env=env, timeout=120, check=False)
 
 
 def entries(folder: Path) -> list[str]:

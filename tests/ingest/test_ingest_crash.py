@@ -36,7 +36,7 @@ def _default_sigint() -> None:
 def start_slow_ingest(src, dest, *extra):
     return subprocess.Popen([sys.executable, "-m", "chromatile.cli", "ingest", str(src), str(dest), "--quiet",
                              "--workers", "1", "--compression", "gzip", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)  # noqa: PLW1509 (no threads yet in this child)
 
 
 def wait_for_chunks(proc, dest, image_id="big"):

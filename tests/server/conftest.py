@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,13 +19,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tifffile
 from werkzeug.serving import make_server
 
 from chromatile import create_app
-import tifffile
-
 from chromatile.ingest import ingest
-
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMATILE = ROOT / ".venv" / "bin" / "chromatile"

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import redis
-
 from conftest import LiveServer, ingest_pixels, ramp_pixels
 
 
@@ -113,7 +112,7 @@ def test_stores_appear_change_and_disappear_without_restart(live: LiveServer, tm
     assert live.get("/data/small.ome.zarr/.zattrs").status == 404
 
 
-def test_redis_cache_backend_is_shared_and_invalidated(serve_app, data_dir: Path, redis_url: str) -> None:  # noqa: ANN001
+def test_redis_cache_backend_is_shared_and_invalidated(serve_app, data_dir: Path, redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     live = serve_app(data_dir, cache_type="RedisCache", cache_redis_url=redis_url)

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CHROMATILE, fetch, free_port, wait_for_port
 
 from chromatile.config import Settings, settings_env
 from chromatile.errors import UserError
-from conftest import CHROMATILE, fetch, free_port, wait_for_port
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

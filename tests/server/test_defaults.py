@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ADMIN, LiveServer
 
 URL = "/api/images/ramp/defaults"
 AUTH = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}
 
 
-def put(live: LiveServer, body: object, headers: dict[str, str] | None = None):  # noqa: ANN201
+def put(live: LiveServer, body: object, headers: dict[str, str] | None = None):
     return live.get(URL, method="PUT", headers=AUTH if headers is None else headers,
                     body=json.dumps(body).encode())
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ADMIN, fetch, free_port, wait_for_port
 
 from chromatile.store import DataDir
-from conftest import ADMIN, fetch, free_port, wait_for_port
 
 SETTINGS = """
 SECRET_KEY = "test-only"

@@ -7,20 +7,20 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import LiveServer, fetch
 from flask import Flask
 from werkzeug.serving import make_server
 
 from chromatile import access
 from chromatile.http import init_app
 from chromatile.store import DataDir
-from conftest import LiveServer, fetch
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
-def site(serve_app, data_dir: Path) -> LiveServer:  # noqa: ANN001
+def site(serve_app, data_dir: Path) -> LiveServer:
     live = serve_app(data_dir)
     data = DataDir(data_dir)
     data.withdraw("small", "consent <b>revoked</b>")

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ADMIN, LiveServer
 
 CHUNK = "/data/ramp.ome.zarr/0/0/0/0/1/3"
@@ -18,12 +17,12 @@ def hits(live: LiveServer) -> int:
     return live.app.extensions["chromatile.fastpath"].hits
 
 
-def headers(answer) -> dict[str, str]:  # noqa: ANN001
+def headers(answer) -> dict[str, str]:
     return {k: v for k, v in answer.headers.items() if k not in VOLATILE}
 
 
 @pytest.mark.parametrize("cors", ["*", "https://a.example"])
-def test_fast_and_careful_paths_answer_the_same_bytes_and_headers(serve_app, data_dir: Path, cors: str) -> None:  # noqa: ANN001
+def test_fast_and_careful_paths_answer_the_same_bytes_and_headers(serve_app, data_dir: Path, cors: str) -> None:
     live = serve_app(data_dir, cors_origins=cors)
     origin = {"Origin": "https://a.example"}
     before = hits(live)
@@ -76,7 +75,7 @@ def test_links_and_special_files_under_chunk_names_never_take_the_fast_path(live
     assert hits(live) == before
 
 
-def test_x_accel_deployments_skip_the_fast_path(serve_app, data_dir: Path) -> None:  # noqa: ANN001
+def test_x_accel_deployments_skip_the_fast_path(serve_app, data_dir: Path) -> None:
     live = serve_app(data_dir, x_accel_prefix="/_stores/")
     assert live.get(CHUNK).header("X-Accel-Redirect") == "/_stores/ramp.ome.zarr/0/0/0/0/1/3"
     assert hits(live) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import fetch
 
 
-def test_a_full_process_sheds_with_503_and_retry_after(serve_app, data_dir: Path) -> None:  # noqa: ANN001
+def test_a_full_process_sheds_with_503_and_retry_after(serve_app, data_dir: Path) -> None:
     live = serve_app(data_dir, max_concurrency=2, acquire_timeout=0.05, retry_after=3)
     guard = live.app.extensions["chromatile.guard"]
     assert guard.slots.acquire(timeout=1) and guard.slots.acquire(timeout=1)  # hold both slots
@@ -24,7 +24,7 @@ def test_a_full_process_sheds_with_503_and_retry_after(serve_app, data_dir: Path
     assert live.get("/data/ramp.ome.zarr/0/0/0/0/0/0").status == 200
 
 
-def test_a_burst_far_beyond_capacity_gets_answers_not_hangs(serve_app, data_dir: Path) -> None:  # noqa: ANN001
+def test_a_burst_far_beyond_capacity_gets_answers_not_hangs(serve_app, data_dir: Path) -> None:
     live = serve_app(data_dir, max_concurrency=2, acquire_timeout=0.01)
     urls = [f"/data/ramp.ome.zarr/0/0/0/{z}/{y}/{x}" for z in range(3) for y in range(3) for x in range(4)]
     bodies = {u: (data_dir / "ramp.ome.zarr" / u.removeprefix("/data/ramp.ome.zarr/")).read_bytes()

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LiveServer, fetch, free_port, wait_for_port
 
 from chromatile.store import DataDir
-from conftest import LiveServer, fetch, free_port, wait_for_port
 
 CHUNK = "/data/ramp.ome.zarr/0/0/0/0/1/3"
 
@@ -90,7 +90,7 @@ http {{
         proc.wait(timeout=10)
 
 
-def test_x_accel_redirect_recipe(nginx, serve_app, data_dir: Path) -> None:  # noqa: ANN001
+def test_x_accel_redirect_recipe(nginx, serve_app, data_dir: Path) -> None:
     live: LiveServer = serve_app(data_dir, x_accel_prefix="/_stores/")
     base = nginx(RECIPE_A, data_dir, live.url)
     chunk_file = data_dir / "ramp.ome.zarr/0/0/0/0/1/3"
@@ -115,7 +115,7 @@ def test_x_accel_redirect_recipe(nginx, serve_app, data_dir: Path) -> None:  # n
     assert (gone.status, gone.json()) == (410, {"error": "image 'ramp' was withdrawn: flagged"})
 
 
-def test_nginx_serving_data_directly_recipe(nginx, serve_app, data_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_nginx_serving_data_directly_recipe(nginx, serve_app, data_dir: Path, tmp_path: Path) -> None:
     live: LiveServer = serve_app(data_dir)
     base = nginx(RECIPE_B, data_dir, live.url)
     store = data_dir / "ramp.ome.zarr"

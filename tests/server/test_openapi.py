@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import schemathesis
+from conftest import ADMIN, LiveServer
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-
-from conftest import ADMIN, LiveServer
 
 EXPECTED_ROUTES = {
     ("/", "GET"), ("/view", "GET"), ("/view/<image_id>", "GET"), ("/viewer/<path:path>", "GET"),

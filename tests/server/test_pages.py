@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LiveServer, fetch
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from chromatile import create_app
 from chromatile.http import init_app
-from conftest import LiveServer, fetch
 
 PAGE = ('<!doctype html><script type="module" src="__CHROMATILE_BASE__/viewer/dist/chromatile.js">'
         '</script><a href="__CHROMATILE_BASE__/api/images">catalog</a>')
@@ -31,7 +31,7 @@ def webclient(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def pages(serve_app, data_dir: Path, webclient: Path) -> LiveServer:  # noqa: ANN001
+def pages(serve_app, data_dir: Path, webclient: Path) -> LiveServer:
     return serve_app(data_dir, webclient_dir=webclient)
 
 

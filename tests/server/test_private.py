@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ADMIN, CHROMATILE, READER, LiveServer
 
 from chromatile import access
 from chromatile.store import DataDir
-from conftest import ADMIN, CHROMATILE, READER, LiveServer
 
 URLS = ["/api/images/ramp", "/api/images/ramp/thumbnail.png", "/data/ramp.ome.zarr/.zattrs",
         "/data/ramp.ome.zarr/0/0/0/0/0/0"]
@@ -82,7 +82,7 @@ def test_expired_and_forged_tokens_are_refused(private: LiveServer) -> None:
     assert private.get(f"{URLS[0]}?token=garbage").json() == {"error": "the URL token is malformed"}
 
 
-def test_configured_signing_secret_wins(serve_app, data_dir: Path) -> None:  # noqa: ANN001
+def test_configured_signing_secret_wins(serve_app, data_dir: Path) -> None:
     live = serve_app(data_dir, signing_secret="configured")
     DataDir(data_dir).set_private("small", True)
     good = access.sign(b"configured", "small", int(time.time()) + 60)
@@ -103,7 +103,7 @@ def test_withdrawn_wins_over_private_and_tokens(private: LiveServer) -> None:
 
 
 def test_a_signed_view_link_lets_the_viewers_own_requests_in_through_a_cookie(serve_app, data_dir: Path,
-                                                                           tmp_path: Path) -> None:  # noqa: ANN001
+                                                                           tmp_path: Path) -> None:
     webclient = tmp_path / "webclient"
     webclient.mkdir()
     (webclient / "index.html").write_text("<!doctype html>viewer")

@@ -48,7 +48,7 @@ def burst(base: str, urls: list[str], clients: int, per_client: int) -> list[tup
     return answers
 
 
-def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(serve_process, data_dir: Path) -> None:  # noqa: ANN001
+def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(serve_process, data_dir: Path) -> None:
     # 2 workers x 2 threads, and a guard that sheds after 1 ms: far beyond capacity on purpose
     base, proc = serve_process(data_dir, "--workers", "2", "--threads", "2", "--max-concurrency", "1",
                                 env={"CHROMATILE_ACQUIRE_TIMEOUT": "0.001", "CHROMATILE_RETRY_AFTER": "2"})
@@ -83,7 +83,7 @@ def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(serve_proce
     assert fetch(base, "/api/health", timeout=5).status == 200
 
 
-def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(serve_process, data_dir: Path) -> None:  # noqa: ANN001
+def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(serve_process, data_dir: Path) -> None:
     big = data_dir / "ramp.ome.zarr/0/0/0/0/0/0"
     payload = os.urandom(16 << 20)  # larger than every socket buffer: the send is still going on
     big.write_bytes(payload)

@@ -6,7 +6,6 @@ import json
 
 import numcodecs
 import numpy as np
-
 from conftest import LiveServer, ramp_pixels
 
 CHUNK = "/data/ramp.ome.zarr/0/0/0/0/1/3"
@@ -91,7 +90,7 @@ def test_chunk_outside_the_grid_is_a_json_400(live: LiveServer) -> None:
     assert live.get("/data/ramp.ome.zarr/7/0/0/0/0/0").json() == {"error": "no level '7' in this store"}
 
 
-def test_cors_origin_list_and_preflight(serve_app, data_dir) -> None:  # noqa: ANN001
+def test_cors_origin_list_and_preflight(serve_app, data_dir) -> None:
     live = serve_app(data_dir, cors_origins="https://a.example, https://b.example")
     ok = live.get(CHUNK, headers={"Origin": "https://b.example"})
     assert ok.header("Access-Control-Allow-Origin") == "https://b.example"
@@ -113,12 +112,12 @@ def test_head_has_headers_and_no_body(live: LiveServer) -> None:
     assert (r.status, r.body, r.header("Content-Length")) == (200, b"", str(size))
 
 
-def test_shared_max_age_bounds_cdn_caching_but_not_the_browser(serve_app, data_dir) -> None:  # noqa: ANN001
+def test_shared_max_age_bounds_cdn_caching_but_not_the_browser(serve_app, data_dir) -> None:
     live = serve_app(data_dir, shared_max_age=300)
     assert live.get(CHUNK).header("Cache-Control") == "public, max-age=31536000, immutable, s-maxage=300"
 
 
-def test_x_accel_redirect_hands_the_send_to_nginx_after_the_checks(serve_app, data_dir) -> None:  # noqa: ANN001
+def test_x_accel_redirect_hands_the_send_to_nginx_after_the_checks(serve_app, data_dir) -> None:
     live = serve_app(data_dir, x_accel_prefix="/_stores/")
     r = live.get(CHUNK)
     assert (r.status, r.body) == (200, b"")

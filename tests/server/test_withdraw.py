@@ -6,8 +6,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from chromatile.cli import main
 from conftest import ADMIN, CHROMATILE, LiveServer, fetch
+
+from chromatile.cli import main
 
 URLS = ["/api/images/ramp", "/api/images/ramp/thumbnail.png", "/data/ramp.ome.zarr/.zattrs",
         "/data/ramp.ome.zarr/0/.zarray", "/data/ramp.ome.zarr/0/0/0/0/0/0",
@@ -18,7 +19,7 @@ def ids(live: LiveServer) -> list[str]:
     return [e["id"] for e in live.get("/api/images").json()["images"]]
 
 
-def test_withdraw_and_restore_commands_on_a_running_server(live: LiveServer, capsys) -> None:  # noqa: ANN001
+def test_withdraw_and_restore_commands_on_a_running_server(live: LiveServer, capsys) -> None:
     for url in URLS[:5]:
         live.get(url)  # warm every cache there is
     assert main(["withdraw", str(live.data_dir), "ramp", "--reason", "consent revoked"]) == 0
@@ -35,7 +36,7 @@ def test_withdraw_and_restore_commands_on_a_running_server(live: LiveServer, cap
     assert ids(live) == ["ramp", "small"]
 
 
-def test_withdraw_unknown_image_and_restore_of_a_served_one_are_user_errors(data_dir: Path, capsys) -> None:  # noqa: ANN001
+def test_withdraw_unknown_image_and_restore_of_a_served_one_are_user_errors(data_dir: Path, capsys) -> None:
     assert main(["withdraw", str(data_dir), "nope"]) == 2
     assert capsys.readouterr().err == "chromatile: error: no image 'nope'\n"
     assert main(["restore", str(data_dir), "ramp"]) == 2
@@ -64,14 +65,14 @@ def test_admin_http_endpoints(live: LiveServer) -> None:
     assert unknown.status == 404
 
 
-def test_admin_endpoints_are_off_without_a_configured_token(serve_app, data_dir: Path) -> None:  # noqa: ANN001
+def test_admin_endpoints_are_off_without_a_configured_token(serve_app, data_dir: Path) -> None:
     live = serve_app(data_dir, admin_token=None)
     r = live.get("/api/admin/images/ramp/withdraw", method="POST", headers={"Authorization": "Bearer x"})
     assert r.status == 403
     assert "disabled" in r.json()["error"]
 
 
-def test_withdrawal_reaches_every_worker_process_within_one_request(serve_process, data_dir: Path) -> None:  # noqa: ANN001
+def test_withdrawal_reaches_every_worker_process_within_one_request(serve_process, data_dir: Path) -> None:
     base, _proc = serve_process(data_dir, "--workers", "2", "--threads", "2",
                                  env={"CHROMATILE_DEBUG_HEADERS": "1"})
     # every kind of URL: the chunk fast path, the careful path, the catalog entry

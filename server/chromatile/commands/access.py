@@ -13,7 +13,7 @@ from chromatile.errors import UserError
 from chromatile.store import DataDir, check_id
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `private`, `public` and `sign` parsers."""
     for name, helptext, func in (
         ("private", "make an image readable only with a token (and hide it from the catalog)", run_private),

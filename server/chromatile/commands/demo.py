@@ -11,7 +11,7 @@ from chromatile.store import STORE_SUFFIX
 SAMPLE_ID = "sample"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `demo` parser."""
     p = subparsers.add_parser("demo", help="build sample data if missing and serve it with the viewer")
     p.add_argument("--data", type=Path, default=Path("demo-data"),

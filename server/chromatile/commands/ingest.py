@@ -14,7 +14,7 @@ from chromatile.ingest.compression import COMPRESSIONS, DEFAULT_COMPRESSION, DEF
 from chromatile.ingest.convert import parse_rescale
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `ingest` parser."""
     p = subparsers.add_parser(
         "ingest",

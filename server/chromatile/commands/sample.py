@@ -9,7 +9,7 @@ from chromatile.errors import BadRequest
 from chromatile.sample import write_sample
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `sample` parser."""
     p = subparsers.add_parser(
         "sample",

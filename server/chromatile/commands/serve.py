@@ -13,7 +13,7 @@ from chromatile.store import DataDir
 THREADS = 4
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `serve` parser."""
     p = subparsers.add_parser(
         "serve", help="serve every store in DATA_DIR (tiles, catalog, viewer) with granian",

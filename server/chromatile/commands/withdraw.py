@@ -15,7 +15,7 @@ from chromatile.errors import UserError
 from chromatile.store import DataDir
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `withdraw` and `restore` parsers."""
     p = subparsers.add_parser("withdraw", help="stop serving an image at once (410 on every URL of it)")
     p.add_argument("data_dir", metavar="DATA_DIR", type=Path)

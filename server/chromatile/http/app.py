@@ -51,7 +51,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """A standalone app serving one DATA_DIR; `config` as in :func:`chromatile.config.load_settings`."""
     app = Flask("chromatile", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.json.sort_keys = False  # keep the documented field order
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     # `//` in a URL must not be merged into a redirect: it is refused like any malformed path
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+from datetime import UTC, datetime
 
 from flask import Response, request
 from werkzeug.wsgi import wrap_file
@@ -37,11 +38,11 @@ def send_path(path: str, cache_control: str, mimetype: str | None = None) -> Res
             mimetype = guess_type(path)
         response = Response(wrap_file(request.environ, f), mimetype=mimetype, direct_passthrough=True)
         response.content_length = st.st_size
-        response.last_modified = int(st.st_mtime)
+        response.last_modified = datetime.fromtimestamp(int(st.st_mtime), UTC)
         response.set_etag(etag_of(st))
         response.headers["Cache-Control"] = cache_control
-        return response.make_conditional(request.environ, accept_ranges=True,
-                                         complete_length=st.st_size)
+        response.make_conditional(request.environ, accept_ranges=True, complete_length=st.st_size)
+        return response
     except BaseException:
         f.close()
         raise

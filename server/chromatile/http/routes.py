@@ -6,6 +6,7 @@ import gzip
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from chromatile import access, defaults, purge
 from chromatile.catalog import Catalog
 from chromatile.config import Settings
-from chromatile.errors import BadRequest, NotFound, UserError
+from chromatile.errors import BadRequest, Forbidden, NotFound, UserError
 from chromatile.http import files, pages
 from chromatile.http.errors import register_errors, status_of
 from chromatile.http.openapi import openapi_document
@@ -116,8 +117,8 @@ def build_blueprint(svc: Services) -> Blueprint:
                                 httponly=True, samesite="Lax", secure=request.is_secure)
         return response
 
-    bp.add_url_rule("/", "index", lambda: page())
-    bp.add_url_rule("/view", "view_url", lambda: page())
+    bp.add_url_rule("/", "index", page)
+    bp.add_url_rule("/view", "view_url", page)
     bp.add_url_rule("/view/<image_id>", "view", page)
 
     @bp.route("/viewer/<path:path>")
@@ -143,7 +144,7 @@ def build_blueprint(svc: Services) -> Blueprint:
         include_private = False
         if token is not None:
             if not access.token_matches(token, svc.readers):
-                raise access.Forbidden("the bearer token is not valid")
+                raise Forbidden("the bearer token is not valid")
             include_private = True
         entries = svc.catalog.listing(include_private=include_private)
         return jsonify(images=[with_urls(e, e["private"]) for e in entries])
@@ -173,7 +174,7 @@ def build_blueprint(svc: Services) -> Blueprint:
         data.update_zattrs(image_id, lambda zattrs: defaults.apply(zattrs, settings_))
         return jsonify(with_urls(svc.catalog.metadata(image_id), data.state(image_id).private))
 
-    def admin_action(action: str):  # noqa: ANN202 - a view factory
+    def admin_action(action: str) -> Callable[[str], Response]:
         def view(image_id: str) -> Response:
             admin()
             check_id(image_id)

@@ -62,7 +62,7 @@ class PageBands:
                 self._read_segments(y0, y1, out, pool)
         except IngestError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any decoder failure means a corrupt file
+        except Exception as exc:
             raise IngestError(f"{self.path}: corrupt or truncated TIFF data ({one_line(exc)})") from exc
         return out
 
@@ -89,7 +89,8 @@ class PageBands:
                 if contig == 1 and self.raw_dtype == self.dtype:
                     # native byte order, one sample per pixel: read straight into the output rows
                     target = out[sep, dst]
-                    got = os.preadv(self.fd, [memoryview(target).cast("B")], offsets[index] + a * rowbytes)
+                    got = os.preadv(self.fd, [memoryview(target).cast("B")],  # type: ignore[arg-type]
+                                    offsets[index] + a * rowbytes)
                     if got != target.nbytes:
                         raise IngestError(f"{self.path}: truncated TIFF (strip {index} ends early)")
                     continue

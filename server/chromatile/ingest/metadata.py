@@ -14,15 +14,16 @@ def channel_colors(given: list[str | None], count: int) -> list[str]:
     """The source's colours where given, else the default set."""
     if count == 1 and not (given and given[0]):
         return ["FFFFFF"]
-    return [
-        (given[i] if i < len(given) and given[i] else DEFAULT_COLORS[i % len(DEFAULT_COLORS)]).upper()
-        for i in range(count)
-    ]
+    colors = []
+    for i in range(count):
+        color = given[i] if i < len(given) else None
+        colors.append((color or DEFAULT_COLORS[i % len(DEFAULT_COLORS)]).upper())
+    return colors
 
 
 def channel_labels(given: list[str | None], count: int) -> list[str]:
     """The source's channel names where given, else ``Channel <i>``."""
-    return [given[i] if i < len(given) and given[i] else f"Channel {i}" for i in range(count)]
+    return [(given[i] if i < len(given) else None) or f"Channel {i}" for i in range(count)]
 
 
 def multiscales(image_id: str, levels: int, physical: dict[str, PhysicalSize]) -> dict[str, object]:

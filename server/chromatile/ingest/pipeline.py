@@ -7,6 +7,7 @@ unfinished, so at most that many bands are held alive by queued work.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -19,7 +20,7 @@ class Pipeline:
     def __init__(self, pool: Executor, depth: int = 2) -> None:
         self.pool = pool
         self.depth = depth
-        self.batches: deque[list[tuple[Future, Callable[[Any], None] | None]]] = deque([[]])
+        self.batches: deque[list[tuple[Future[Any], Callable[[Any], None] | None]]] = deque([[]])
 
     def submit(self, fn: Callable[..., Any], *args: Any, then: Callable[[Any], None] | None = None) -> None:
         """Run ``fn(*args)`` on the pool; ``then(result)`` runs later in the calling thread."""
@@ -45,14 +46,12 @@ class Pipeline:
         for batch in self.batches:
             for future, _ in batch:
                 if not future.cancelled():
-                    try:
+                    with contextlib.suppress(BaseException):
                         future.result()
-                    except BaseException:  # noqa: BLE001, S110 - the first failure is already on its way up
-                        pass
         self.batches = deque([[]])
 
     @staticmethod
-    def _wait(batch: list[tuple[Future, Callable[[Any], None] | None]]) -> None:
+    def _wait(batch: list[tuple[Future[Any], Callable[[Any], None] | None]]) -> None:
         for future, then in batch:
             result = future.result()
             if then is not None:

@@ -80,7 +80,7 @@ def prepare_dest(dest_dir: Path) -> list[Path]:
     """
     if dest_dir.exists() and not dest_dir.is_dir():
         raise IngestError(f"{dest_dir}: destination exists and is not a directory")
-    created = []
+    created: list[Path] = []
     for parent in [dest_dir, *dest_dir.parents]:
         if parent.exists():
             break

@@ -31,16 +31,17 @@ def downsample2(a: np.ndarray) -> np.ndarray:
     s += a[1::2, 1::2]
     s += 2
     s >>= 2
-    return s.astype(a.dtype, copy=False)
+    out: np.ndarray = s.astype(a.dtype, copy=False)
+    return out
 
 
 def downsample2_parallel(a: np.ndarray, pool: Executor | None, parts: int) -> np.ndarray:
     """:func:`downsample2` over column slabs (even widths) on a thread pool; numpy drops the GIL."""
-    h, w = a.shape
+    w = a.shape[1]
     if pool is None or parts < 2 or w < 256:
         return downsample2(a)
     step = max(2, math.ceil(w / parts / 2) * 2)
-    edges = list(range(0, w, step)) + [w]
+    edges = [*range(0, w, step), w]
     pieces = list(pool.map(lambda i: downsample2(a[:, edges[i] : edges[i + 1]]), range(len(edges) - 1)))
     return np.concatenate(pieces, axis=1)
 

@@ -6,6 +6,7 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +156,7 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Co
     pipeline = Pipeline(pool)
     try:
         for group in source.groups():
-            def emitter(t: int, c: int, z: int):  # noqa: ANN202
+            def emitter(t: int, c: int, z: int) -> Callable[[int, int, np.ndarray], None]:
                 def emit(level: int, row: int, band: np.ndarray) -> None:
                     if level == 0:
                         pipeline.submit(stats.add, c, band)

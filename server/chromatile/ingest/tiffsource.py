@@ -14,9 +14,11 @@ import tifffile
 from chromatile.ingest import tiffmeta
 from chromatile.ingest.bands import PageBands
 from chromatile.ingest.errors import IngestError, one_line
-from chromatile.ingest.source import PlaneGroup, Source
+from chromatile.ingest.source import PhysicalSize, PlaneGroup, Source
 
 # Which of (t, c, z) each tifffile axis letter folds into; unknown letters count as channels.
+RGB_NAMES: list[str | None] = ["Red", "Green", "Blue", "Alpha"]
+RGB_COLORS: list[str | None] = ["FF0000", "00FF00", "0000FF", "FFFFFF"]
 AXIS_TARGET = {"T": 0, "Z": 2, "Q": 2, "I": 2}
 
 
@@ -60,7 +62,7 @@ def open_tiff(path: Path) -> Source:
     except IngestError:
         tif.close()
         raise
-    except Exception as exc:  # noqa: BLE001 - tifffile raises many types on malformed files
+    except Exception as exc:
         tif.close()
         raise IngestError(f"{path}: corrupt TIFF file ({one_line(exc)})") from exc
 
@@ -87,7 +89,7 @@ def _source(path: Path, tif: tifffile.TiffFile) -> Source:
 
     names: list[str | None] = []
     colors: list[str | None] = []
-    physical = {}
+    physical: dict[str, PhysicalSize] = {}
     fmt = "tiff"
     if tif.is_ome and tif.ome_metadata:
         fmt = "ome-tiff"
@@ -98,8 +100,8 @@ def _source(path: Path, tif: tifffile.TiffFile) -> Source:
     else:
         physical = tiffmeta.from_tags(kf)
     if samples in (3, 4) and kf.photometric == 2 and not any(names):  # RGB(A)
-        names = ["Red", "Green", "Blue", "Alpha"][:samples] * (nc // samples)
-        colors = ["FF0000", "00FF00", "0000FF", "FFFFFF"][:samples] * (nc // samples)
+        names = RGB_NAMES[:samples] * (nc // samples)
+        colors = RGB_COLORS[:samples] * (nc // samples)
 
     fd = os.open(path, os.O_RDONLY)
 

@@ -1,0 +1,17 @@
+// eslint's recommended rules over the viewer, its build script and the bench pages' scripts.
+import js from '@eslint/js';
+import globals from 'globals';
+
+export default [
+  { ignores: ['webclient/dist/**', 'node_modules/**', '.venv/**', 'bench/out/**'] },
+  js.configs.recommended,
+  {
+    files: ['webclient/src/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, ...globals.worker } },
+    rules: { 'no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_' }] },
+  },
+  {
+    files: ['webclient/*.mjs', 'webclient/test/**/*.js', 'bench/**/*.mjs', 'eslint.config.js'],
+    languageOptions: { globals: globals.node },
+  },
+];
