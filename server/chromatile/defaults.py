@@ -1,24 +1,26 @@
-""""Save as default": validate a viewer's channel settings and write them into a store's `.zattrs`.
+""""Save as default": validate a viewer's channel settings and write them into a store's metadata.
 
 Body: `{"channels": [{"color": "#rrggbb", "window": [lo, hi], "visible": true, "gamma": 1.0,
 "invert": false, "colormap": "color"}, ...]}`, one entry per channel, every field optional.
 Mapping (docs/store-format.md): color -> omero.channels[i].color (RRGGBB), window -> window.start/end,
-visible -> active, invert -> inverted, gamma/colormap -> chromatile.rendering[i].
+visible -> active, invert -> inverted, gamma/colormap -> chromatile.rendering[i]; `omero` is at the top of
+`.zattrs` (0.4) or under `attributes.ome` of `zarr.json` (0.5), written through chromatile.storemeta.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 from typing import Any
 
+from chromatile import storemeta
 from chromatile.errors import BadRequest
 
 COLOR_RE = re.compile(r"#?([0-9A-Fa-f]{6})\Z")
 COLORMAP_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 FIELDS = ("color", "window", "visible", "gamma", "invert", "colormap")
-DTYPE_MAX = {"uint8": 255, "|u1": 255, "uint16": 65535, "<u2": 65535}
 
 
 def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
@@ -28,7 +30,7 @@ def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
     channels = body["channels"]
     if not isinstance(channels, list) or len(channels) != channel_count:
         raise BadRequest(f"'channels' must be a list of {channel_count} entries (one per channel)")
-    top = DTYPE_MAX.get(dtype, 65535)
+    top = storemeta.dtype_max(dtype)
     result = []
     for i, entry in enumerate(channels):
         where = f"channels[{i}]"
@@ -68,33 +70,32 @@ def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
     return result
 
 
-def apply(zattrs: dict[str, Any], settings: list[dict[str, Any]]) -> dict[str, Any]:
-    """A copy of `zattrs` with the settings written in; fields not given stay as they were."""
-    new = copy.deepcopy(zattrs)
-    channels = new.setdefault("omero", {}).setdefault("channels", [])
-    if len(channels) != len(settings):
-        raise BadRequest(f"the store has {len(channels)} channels, the body {len(settings)}")
-    extra = new.setdefault("chromatile", {})
-    rendering = extra.get("rendering") or []
-    rendering = [dict(r) for r in rendering] + [{} for _ in range(len(settings) - len(rendering))]
-    for ch, render, s in zip(channels, rendering, settings, strict=False):
+def apply(doc: dict[str, Any], store_dir: str, settings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A copy of `doc` (the store's `.zattrs` or `zarr.json`) with the settings written in.
+
+    Fields not given keep their stored value, or the contract's default when the store had none.
+    """
+    new = copy.deepcopy(doc)
+    image = storemeta.read_image(store_dir, new)
+    if len(image.channels) != len(settings):
+        raise BadRequest(f"the store has {len(image.channels)} channels, the body {len(settings)}")
+    channels = []
+    for ch, s in zip(image.channels, settings, strict=True):
+        changes: dict[str, Any] = {}
         if "color" in s:
-            ch["color"] = s["color"]
+            changes["color"] = s["color"]
         if "window" in s:
-            window = ch.setdefault("window", {})
-            window["start"], window["end"] = s["window"]
+            changes["window"] = tuple(s["window"])
         if "visible" in s:
-            ch["active"] = s["visible"]
+            changes["active"] = s["visible"]
         if "invert" in s:
-            ch["inverted"] = s["invert"]
-        render.setdefault("gamma", 1.0)
-        render.setdefault("colormap", "color")
+            changes["inverted"] = s["invert"]
         if "gamma" in s:
-            render["gamma"] = s["gamma"]
+            changes["gamma"] = s["gamma"]
         if "colormap" in s:
-            render["colormap"] = s["colormap"]
-    extra["rendering"] = rendering[: len(settings)]
-    return new
+            changes["colormap"] = s["colormap"]
+        channels.append(dataclasses.replace(ch, **changes))
+    return storemeta.write_channels(new, image, channels)
 
 
 def _number(v: Any) -> bool:

@@ -83,7 +83,8 @@ def test_json_summary_and_default_workers(tmp_path, capsys):
     assert summary["workers"] == len(os.sched_getaffinity(0))
     assert summary == {
         "id": "img", "store": str(tmp_path / "out" / "img.ome.zarr"), "shape": [1, 2, 1, 300, 700],
-        "dtype": "uint16", "levels": 5, "tile": 64, "compression": "blosc-zstd", "chunks_written": 164,
+        "dtype": "uint16", "levels": 5, "tile": 64, "compression": "blosc-zstd", "ngff": "0.4", "shard": None,
+        "chunks_written": 164,
         "chunks_total": 164, "workers": summary["workers"], "seconds": summary["seconds"],
         "source_bytes": a.nbytes, "mb_per_s": summary["mb_per_s"],
     }

@@ -12,6 +12,7 @@ import threading
 from chromatile.ingest import ingest
 from chromatile.ingest.compression import COMPRESSIONS, DEFAULT_COMPRESSION, DEFAULT_TILE
 from chromatile.ingest.convert import parse_rescale
+from chromatile.ingest.shardwriter import DEFAULT_SHARD
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--tile", type=int, default=DEFAULT_TILE, help=f"tile (chunk) size in pixels (default {DEFAULT_TILE})")
     p.add_argument("--compression", choices=COMPRESSIONS, default=DEFAULT_COMPRESSION,
                    help=f"chunk compression (default {DEFAULT_COMPRESSION})")
+    p.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4",
+                   help="OME-Zarr version: 0.4 (Zarr v2, one file per tile; default) or 0.5 (Zarr v3, sharded)")
+    p.add_argument("--shard", type=int, default=None, metavar="N",
+                   help=f"with --ngff 0.5: shard side in pixels, a multiple of --tile (default {DEFAULT_SHARD})")
     p.add_argument("--workers", type=int, default=None, help="threads for decode/downsample/encode (default: all cores)")
     p.add_argument("--rescale", metavar="LO,HI", type=str, default=None,
                    help="map source values LO..HI linearly onto uint16 0..65535 (needed for int16, uint32, float)")
@@ -50,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = ingest(
             args.src, args.dest_dir, image_id=args.image_id, tile=args.tile, compression=args.compression,
-            workers=args.workers, overwrite=args.overwrite,
+            workers=args.workers, overwrite=args.overwrite, ngff=args.ngff, shard=args.shard,
             progress=not args.quiet and not args.json and sys.stderr.isatty(),
             rescale=parse_rescale(args.rescale) if args.rescale is not None else None,
         )

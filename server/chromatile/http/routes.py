@@ -171,7 +171,8 @@ def build_blueprint(svc: Services) -> Blueprint:
         if body is None:
             raise BadRequest("the body must be JSON")
         settings_ = defaults.validate(body, len(summary["channels"]), summary["dtype"])
-        data.update_zattrs(image_id, lambda zattrs: defaults.apply(zattrs, settings_))
+        store_real = data.resolve_store(image_id)
+        data.update_zattrs(image_id, lambda doc: defaults.apply(doc, store_real, settings_))
         return jsonify(with_urls(svc.catalog.metadata(image_id), data.state(image_id).private))
 
     def admin_action(action: str) -> Callable[[str], Response]:

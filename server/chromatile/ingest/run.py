@@ -21,11 +21,13 @@ from chromatile.ingest.errors import IngestError, one_line
 from chromatile.ingest.pipeline import Pipeline
 from chromatile.ingest.progress import Progress
 from chromatile.ingest.pyramid import Cascade, level_shapes
+from chromatile.ingest.shardwriter import DEFAULT_SHARD, ShardWriter, check_shard
 from chromatile.ingest.source import Source
 from chromatile.ingest.sources import open_source
 from chromatile.ingest.stats import ChannelStats
 from chromatile.ingest.writer import ChunkWriter, write_json
 from chromatile.store import STORE_SUFFIX
+from chromatile.storemeta import NGFF_04, NGFF_05, group_file
 
 THUMBNAIL_NAME = "thumbnail.png"
 
@@ -41,6 +43,8 @@ class IngestResult:
     levels: int
     tile: int
     compression: str
+    ngff: str
+    shard: int | None
     chunks_written: int
     chunks_total: int
     workers: int
@@ -52,7 +56,7 @@ class IngestResult:
         return {
             "id": self.image_id, "store": str(self.store_path), "shape": list(self.shape), "dtype": self.dtype,
             "levels": self.levels, "tile": self.tile, "compression": self.compression,
-            "chunks_written": self.chunks_written, "chunks_total": self.chunks_total, "workers": self.workers,
+            "ngff": self.ngff, "shard": self.shard, "chunks_written": self.chunks_written, "chunks_total": self.chunks_total, "workers": self.workers,
             "seconds": round(self.seconds, 3), "source_bytes": self.source_bytes,
             "mb_per_s": round(self.source_bytes / 1e6 / max(self.seconds, 1e-9), 1),
         }
@@ -75,8 +79,12 @@ def check_tile(tile: int) -> int:
 
 def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None, tile: int | None = None,
            compression: str | None = None, workers: int | None = None, overwrite: bool = False,
-           progress: bool = False, rescale: tuple[float, float] | None = None) -> IngestResult:
-    """Convert ``src`` (TIFF file or folder of per-slice TIFFs) into ``dest_dir/<id>.ome.zarr``.
+           progress: bool = False, rescale: tuple[float, float] | None = None, ngff: str = NGFF_04,
+           shard: int | None = None) -> IngestResult:
+    """Convert ``src`` (TIFF file, folder of per-slice TIFFs, OME-Zarr) into ``dest_dir/<id>.ome.zarr``.
+
+    ``ngff`` "0.4" writes Zarr v2, one file per tile; "0.5" writes Zarr v3 with tiles grouped into
+    ``shard`` x ``shard`` pixel shards (default DEFAULT_SHARD).
 
     Raises :class:`IngestError` (a UserError) for anything wrong with the input or destination;
     on any failure nothing is left in ``dest_dir`` and an existing store is untouched.
@@ -87,6 +95,12 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
     tile = check_tile(tile if tile is not None else compression_defaults.DEFAULT_TILE)
     name = compression if compression is not None else compression_defaults.DEFAULT_COMPRESSION
     codec = compression_defaults.make_codec(name)
+    if ngff not in (NGFF_04, NGFF_05):
+        raise IngestError(f"--ngff {ngff}: choose {NGFF_04} or {NGFF_05}")
+    if ngff == NGFF_04 and shard is not None:
+        raise IngestError("--shard needs --ngff 0.5 (Zarr v2 has no sharding)")
+    if ngff == NGFF_05:
+        shard = check_shard(shard if shard is not None else max(DEFAULT_SHARD, tile), tile)
     if workers is not None and workers < 1:
         raise IngestError(f"--workers {workers}: need at least 1")
     workers = workers if workers is not None else default_workers()
@@ -103,7 +117,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
                 written, total, levels = _write_store(source, partial, image_id, tile, codec, store_dtype,
-                                                      convert, pool, workers, progress)
+                                                      convert, pool, workers, progress, ngff, shard)
             placement.commit(partial, final, overwrite)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -118,7 +132,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         source.close()
     return IngestResult(
         store_path=final, image_id=image_id, shape=source.shape, dtype=str(store_dtype),
-        levels=levels, tile=tile, compression=name,
+        levels=levels, tile=tile, compression=name, ngff=ngff, shard=shard,
         chunks_written=written, chunks_total=total, workers=workers, seconds=time.perf_counter() - started,
         source_bytes=source.nbytes,
     )
@@ -135,11 +149,15 @@ def _thumbnail_level(shapes: list[tuple[int, int]]) -> int:
 
 def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Codec | None, store_dtype: np.dtype,
                  convert: Convert | None, pool: ThreadPoolExecutor, workers: int,
-                 progress: bool) -> tuple[int, int, int]:
-    """Write every chunk, the thumbnail and `.zattrs` under ``root``; (chunks written, chunks total, levels)."""
+                 progress: bool, ngff: str = NGFF_04, shard: int | None = None) -> tuple[int, int, int]:
+    """Write every chunk, the thumbnail and the group metadata under ``root``; (chunks written, total, levels)."""
     nt, nc, nz, ny, nx = source.shape
     shapes = level_shapes(ny, nx, tile)
-    writer = ChunkWriter(root, shapes, (nt, nc, nz), tile, store_dtype, codec)
+    writer: ChunkWriter | ShardWriter
+    if ngff == NGFF_05:
+        writer = ShardWriter(root, shapes, (nt, nc, nz), tile, store_dtype, codec, shard or DEFAULT_SHARD)
+    else:
+        writer = ChunkWriter(root, shapes, (nt, nc, nz), tile, store_dtype, codec)
     total = nt * nc * nz * sum(math.ceil(h / tile) * math.ceil(w / tile) for h, w in shapes)
     stats = ChannelStats(nc, store_dtype)
     thumb_level = _thumbnail_level(shapes)
@@ -179,8 +197,12 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Co
                 cascade.finish()
             pipeline.next_batch()
         pipeline.wait_all()
+        if isinstance(writer, ShardWriter):
+            writer.finish()
     except BaseException:
         pipeline.cancel()
+        if isinstance(writer, ShardWriter):
+            writer.close()
         raise
     finally:
         bar.close()
@@ -192,8 +214,8 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Co
     (root / THUMBNAIL_NAME).write_bytes(
         thumbnail.render(planes, [s.window for s in summaries], colors, (ny, nx))
     )
-    write_json(root / ".zattrs", metadata.zattrs(
-        image_id=image_id, levels=len(shapes), physical=source.physical, labels=labels, colors=colors,
+    write_json(root / group_file(ngff), metadata.document(
+        ngff=ngff, image_id=image_id, levels=len(shapes), physical=source.physical, labels=labels, colors=colors,
         summaries=summaries, dtype_name=str(store_dtype), tile=tile, size_z=nz, source_name=source.path.name,
         source_format=source.format, thumbnail=THUMBNAIL_NAME,
     ))
