@@ -1,4 +1,7 @@
-// Bundles the viewer into webclient/dist/chromatile.js (one ES module, worker and shaders inlined).
+// Builds the viewer the server sends: server/chromatile/static/ holds the bundle dist/chromatile.js (one
+// ES module, worker and shaders inlined) and copies of the page and stylesheet (webclient/*.html, *.css).
+// It lives inside the Python package so that a wheel carries it: `pip install chromatile` serves the
+// viewer with no Node.js, and an editable install serves the very same folder.
 //
 // Two virtual modules are generated here rather than committed:
 //   virtual:shaders        every shaders/*.glsl file, keyed by file name, so adding a colormap or
@@ -13,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shaderDir = path.join(here, '..', 'shaders');
-const outDir = path.join(here, 'dist');
+const siteDir = path.join(here, '..', 'server', 'chromatile', 'static');
+const outDir = path.join(siteDir, 'dist');
 
 function readShaders() {
   const files = fs.readdirSync(shaderDir).filter((f) => f.endsWith('.glsl')).sort();
@@ -65,5 +69,8 @@ await esbuild.build({
   plugins: [virtualPlugin(workerSource)],
   logLevel: 'warning',
 });
+for (const f of fs.readdirSync(here)) {
+  if (f.endsWith('.html') || f.endsWith('.css')) fs.copyFileSync(path.join(here, f), path.join(siteDir, f));
+}
 console.log(`built ${path.relative(process.cwd(), path.join(outDir, 'chromatile.js'))}` +
   ` (${Object.keys(readShaders()).length} shader files)`);

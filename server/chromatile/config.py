@@ -18,8 +18,8 @@ CACHE_TYPES = ("SimpleCache", "RedisCache", "NullCache")
 
 
 def default_webclient_dir() -> Path:
-    """The repository's `webclient/` folder (the package is installed editable from the source tree)."""
-    return Path(chromatile.__file__).resolve().parents[2] / "webclient"
+    """The built viewer inside the package (`npm run build` writes it; wheels carry it)."""
+    return Path(chromatile.__file__).resolve().parent / "static"
 
 
 @dataclass(frozen=True)

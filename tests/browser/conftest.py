@@ -47,14 +47,14 @@ def _sources_newer_than(target: Path) -> bool:
         return True
     built = target.stat().st_mtime
     watched = [REPO / "package.json", WEBCLIENT / "build.mjs", *(WEBCLIENT / "src").rglob("*.js"),
-               *(REPO / "shaders").glob("*.glsl")]
+               *WEBCLIENT.glob("*.html"), *WEBCLIENT.glob("*.css"), *(REPO / "shaders").glob("*.glsl")]
     return any(p.stat().st_mtime > built for p in watched)
 
 
 @pytest.fixture(scope="session")
 def webclient_built() -> Path:
-    """webclient/dist/chromatile.js, built (npm ci + npm run build) when missing or older than its sources."""
-    bundle = WEBCLIENT / "dist" / "chromatile.js"
+    """The served viewer's bundle, built (npm ci + npm run build) when missing or older than its sources."""
+    bundle = REPO / "server" / "chromatile" / "static" / "dist" / "chromatile.js"
     if _sources_newer_than(bundle):
         npm = shutil.which("npm")
         assert npm, "npm is needed to build the viewer"
