@@ -8,10 +8,9 @@ import re
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 
-from conftest import fetch
+from conftest import fetch, wait_for
 
 
 def workers_of(pid: int) -> list[int]:
@@ -24,6 +23,23 @@ def rss_kb(pids: list[int]) -> int:
 
 def fds(pids: list[int]) -> int:
     return sum(len(os.listdir(f"/proc/{p}/fd")) for p in pids)
+
+
+def port(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+def established(pid: int, server_port: int) -> int:
+    """Connections to `server_port` the server's processes still hold open (from /proc/net/tcp)."""
+    hex_port = f":{server_port:04X}"
+    count = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            # 01 ESTABLISHED, 08 CLOSE_WAIT: the server side of a connection it has not closed yet
+            if local.endswith(hex_port) and state in ("01", "08"):
+                count += 1
+    return count
 
 
 def burst(base: str, urls: list[str], clients: int, per_client: int) -> list[tuple[int, str | None]]:
@@ -56,12 +72,11 @@ def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(serve_proce
     urls = ["/data/ramp.ome.zarr/" + p.relative_to(store).as_posix() for p in sorted(store.rglob("*"))
             if p.is_file() and p.name.isdigit()]
     urls += ["/api/images/ramp", "/api/images", "/data/ramp.ome.zarr/0/.zarray"]
-    time.sleep(1)  # both workers up
-    pids = workers_of(proc.pid)
-    assert len(pids) == 2
+    pids = wait_for(lambda: len(workers_of(proc.pid)) == 2 and workers_of(proc.pid), what="both workers up")
 
     burst(base, urls, 50, 20)  # warm-up: imports, caches, thread pools reach their steady size
-    time.sleep(1)
+    # the clients' connections are closed on our side; wait until the workers closed theirs too
+    wait_for(lambda: not established(proc.pid, port(base)), what="the warm-up's connections closed")
     rss0, fds0 = rss_kb(pids), fds(pids)
     answers = []
     for _ in range(3):
@@ -74,27 +89,27 @@ def test_a_burst_beyond_capacity_is_queued_or_shed_and_leaks_nothing(serve_proce
 
     assert workers_of(proc.pid) == pids  # no worker died or was replaced
     # descriptors: back to the baseline once the clients' connections are gone
-    deadline = time.monotonic() + 10
-    while fds(pids) > fds0 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_for(lambda: not established(proc.pid, port(base)), what="the bursts' connections closed")
     assert fds(pids) <= fds0
     # memory: three times the burst did not grow the workers beyond allocator noise
     assert rss_kb(pids) - rss0 < 8 * 1024, (rss0, rss_kb(pids))
     assert fetch(base, "/api/health", timeout=5).status == 200
 
 
-def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(serve_process, data_dir: Path) -> None:
+def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(serve_process, data_dir: Path,
+                                                                    tmp_path: Path) -> None:
     big = data_dir / "ramp.ome.zarr/0/0/0/0/0/0"
     payload = os.urandom(16 << 20)  # larger than every socket buffer: the send is still going on
     big.write_bytes(payload)
     base, proc = serve_process(data_dir, "--workers", "1")
-    port = int(base.rsplit(":", 1)[1])
-    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    log = tmp_path / f"serve-{port(base)}.log"
+    sock = socket.create_connection(("127.0.0.1", port(base)), timeout=20)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
     sock.sendall(b"GET /data/ramp.ome.zarr/0/0/0/0/0/0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     received = sock.recv(65536)
     proc.send_signal(signal.SIGTERM)
-    time.sleep(1)  # the master has told the worker to stop; the send must go on
+    # the drain is over and the worker was told to stop; the send must go on
+    wait_for(lambda: "Stopping worker-1" in log.read_text(), what="the worker told to stop")
     while chunk := sock.recv(1 << 20):
         received += chunk
     sock.close()
@@ -103,7 +118,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_listening(serve_proce
     assert body == payload
     assert proc.wait(timeout=20) == 0
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        socket.create_connection(("127.0.0.1", port(base)), timeout=2).close()
         listening = True
     except OSError:
         listening = False

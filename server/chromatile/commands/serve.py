@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 from chromatile.config import ENV_PREFIX, Settings, settings_env
 from chromatile.errors import UserError
+from chromatile.http.drain import DrainFlag
+from chromatile.http.worker import DRAIN_FLAG_ENV, THREADS_ENV
 from chromatile.store import DataDir
 
 THREADS = 4
+# On SIGTERM/SIGINT: serve on for DRAIN_SECONDS answering `Connection: close`, then stop accepting and
+# give requests in flight up to KILL_TIMEOUT s; together under the 10 s a container runtime waits.
+DRAIN_SECONDS = 1.0
+KILL_TIMEOUT = 8
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,7 +72,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
     Granian parses HTTP and manages connections in Rust, so a chunk request costs Python only the
     app's own work: bench/serve measured 2x the requests/s of gunicorn's gthread worker.
     """
-    from granian import Granian
     from granian.constants import HTTPModes, Interfaces
 
     DataDir(settings.data_dir)  # fail here, with one line, rather than in every worker
@@ -75,17 +83,50 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
     for name in [k for k in os.environ if k.startswith(ENV_PREFIX)]:
         del os.environ[name]
     os.environ.update(settings_env(settings))
+    os.environ[THREADS_ENV] = str(threads)
 
-    server = Granian(
-        "chromatile.http.worker:build_app", factory=True, interface=Interfaces.WSGI,
-        address=host, port=port, workers=workers, blocking_threads=threads,
-        http=HTTPModes.http1, websockets=False,
-        # a burst waits in the kernel's accept queue rather than being refused
-        backlog=2048,
-        log_access=access_log,
-        # SIGTERM: stop accepting, let requests in flight finish, then stop a worker after 10 s
-        workers_kill_timeout=10,
-    )
-    if on_ready:
-        server.on_startup(lambda: print(on_ready, flush=True))
-    server.serve()
+    with tempfile.TemporaryDirectory(prefix="chromatile-serve-") as tmp:
+        flag = DrainFlag.create(Path(tmp) / "draining")
+        os.environ[DRAIN_FLAG_ENV] = str(flag.path)
+        server = draining_granian_class()(
+            "chromatile.http.worker:build_app", factory=True, interface=Interfaces.WSGI,
+            address=host, port=port, workers=workers, blocking_threads=threads,
+            http=HTTPModes.http1, websockets=False,
+            # a burst waits in the kernel's accept queue rather than being refused
+            backlog=2048,
+            log_access=access_log,
+            # a worker that dies (OOM kill, native crash) is replaced; one that dies again within
+            # 5.5 s of its respawn stops the whole server (exit 1) for the supervisor to restart
+            respawn_failed_workers=True,
+            # after the drain: stop accepting, let requests in flight finish, kill what is left
+            workers_kill_timeout=KILL_TIMEOUT,
+        )
+        server.drain_flag = flag
+        if on_ready:
+            server.on_startup(lambda: print(on_ready, flush=True))
+        server.serve()
+
+
+def draining_granian_class() -> type[Any]:
+    """Granian whose first SIGTERM/SIGINT raises the drain flag and stops DRAIN_SECONDS later.
+
+    Without the drain, granian closed idle keep-alive connections at once, and a request a client
+    sent on one a few milliseconds after the signal was lost; now each connection that sends a
+    request during the drain gets its answer, with `Connection: close`. A second signal stops at once.
+    """
+    from granian import Granian
+
+    class DrainingGranian(Granian):  # type: ignore[misc, valid-type]
+        drain_flag: DrainFlag
+
+        def signal_handler_interrupt(self, *args: Any, **kwargs: Any) -> None:
+            stop = super().signal_handler_interrupt
+            if self.drain_flag.is_set():
+                stop()
+                return
+            self.drain_flag.set()
+            timer = threading.Timer(DRAIN_SECONDS, stop)
+            timer.daemon = True
+            timer.start()
+
+    return DrainingGranian

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from flask import Flask
 
 from chromatile.http.app import create_app
+from chromatile.http.drain import CloseWhileDraining, DrainFlag
+from chromatile.http.slowclients import BufferedBodies
+
+# Set by `chromatile serve` for its workers (not settings: they describe the server process itself).
+THREADS_ENV = "_CHROMATILE_SERVE_THREADS"
+DRAIN_FLAG_ENV = "_CHROMATILE_SERVE_DRAIN_FLAG"
+# Bodies up to this size are handed to granian whole, so no thread waits on a slow client: every tile
+# (at most 0.5 MiB; fastpath reads chunks up to 4 MiB whole anyway), the viewer's bundle (1.4 MiB).
+BUFFER_MAX = 4 * 1024 * 1024
 
 
 def build_app() -> Flask:
     """Granian's factory target: each worker process builds its own app from the environment."""
-    return create_app(None)
+    app = create_app(None)
+    settings = app.extensions["chromatile"].settings
+    threads = int(os.environ.get(THREADS_ENV, "1"))
+    cors = [("Access-Control-Allow-Origin", "*")] if "*" in settings.origins else []
+    # one thread per process always stays free of big streams (threads=1: one stream at a time)
+    wsgi = BufferedBodies(app.wsgi_app, BUFFER_MAX, max(1, threads - 1), settings.retry_after, cors)
+    flag_path = os.environ.get(DRAIN_FLAG_ENV)
+    app.wsgi_app = CloseWhileDraining(wsgi, DrainFlag(Path(flag_path))) if flag_path else wsgi  # type: ignore[method-assign]
+    return app
