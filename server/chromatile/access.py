@@ -14,15 +14,68 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from chromatile.errors import Forbidden
+from chromatile.store.markers import ImageState
 
 TOKEN_VERSION = "v1"
+# ASCII only: `str.isdigit` also accepts "²" and Arabic-Indic digits, which int() then refuses or
+# reads as another number. No leading zero (one token, one spelling), at most 12 digits.
+TOKEN_RE = re.compile(r"v1\.([1-9][0-9]{0,11})\.([A-Za-z0-9_-]{43})\Z")
 
 
 class Unauthorized(Forbidden):
     """No credentials were sent where some are needed (HTTP 401)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request carries that may let it read a private image."""
+
+    authorization: str | None = None  # the Authorization header
+    url_token: str | None = None  # `?token=`
+    cookie_token: str | None = None  # the `chromatile-token-<id>` cookie a signed link left
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Why a request may read an image: whether the image is private, and whether a cookie (not the
+    URL or a header) carried the credential, so the answer must say `Vary: Cookie`."""
+
+    private: bool
+    via_cookie: bool = False
+
+
+PUBLIC = Grant(private=False)
+
+
+def decide(image_id: str, state: ImageState, credentials: Credentials, readers: tuple[str, ...],
+           secret: Callable[[], bytes | None]) -> Grant:
+    """The one access decision for an image that is not withdrawn (callers answer 410 before).
+
+    Public: granted. Private: a reader bearer token, else a valid signed `?token=`, else the cookie a
+    signed link left; Unauthorized with none, Forbidden with a wrong one. `secret` is called only when
+    a signed token must be checked (it reads a file).
+    """
+    if not state.private:
+        return PUBLIC
+    token = bearer_token(credentials.authorization)
+    if token is not None:
+        if token_matches(token, readers):
+            return Grant(private=True)
+        raise Forbidden(f"the bearer token may not read private image {image_id!r}")
+    if credentials.url_token:
+        verify(secret(), image_id, credentials.url_token)
+        return Grant(private=True)
+    if credentials.cookie_token:
+        verify(secret(), image_id, credentials.cookie_token)
+        return Grant(private=True, via_cookie=True)
+    raise Unauthorized(f"image {image_id!r} is private: send 'Authorization: Bearer <token>' "
+                       "or a signed '?token=' (chromatile sign)")
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -67,36 +120,22 @@ def cookie_name(image_id: str) -> str:
 
 def expiry(token: str) -> int:
     """Expiry (unix seconds) of a well-formed token (call after :func:`verify`)."""
-    return int(token.split(".")[1])
+    m = TOKEN_RE.match(token)
+    return int(m.group(1)) if m else 0
 
 
 def verify(secret: bytes | None, image_id: str, token: str, now: float | None = None) -> None:
     """Raise Forbidden unless `token` is a valid, unexpired signature for `image_id`."""
     if secret is None:
         raise Forbidden("signed tokens are not accepted: no signing secret is configured")
-    parts = token.split(".")
-    if len(parts) != 3 or parts[0] != TOKEN_VERSION or not parts[1].isdigit():
+    m = TOKEN_RE.match(token)
+    if m is None:
         raise Forbidden("the URL token is malformed")
-    expires_at = int(parts[1])
-    if not hmac.compare_digest(parts[2], _mac(secret, image_id, expires_at)):
+    expires_at = int(m.group(1))
+    if not hmac.compare_digest(m.group(2).encode(), _mac(secret, image_id, expires_at).encode()):
         raise Forbidden(f"the URL token is not valid for image {image_id!r}")
     if (time.time() if now is None else now) >= expires_at:
         raise Forbidden("the URL token has expired")
-
-
-def may_read_private(image_id: str, authorization: str | None, url_token: str | None,
-                     readers: tuple[str, ...], secret: bytes | None) -> None:
-    """Raise Unauthorized/Forbidden unless the request may read the private image `image_id`."""
-    token = bearer_token(authorization)
-    if token is not None:
-        if token_matches(token, readers):
-            return
-        raise Forbidden(f"the bearer token may not read private image {image_id!r}")
-    if url_token:
-        verify(secret, image_id, url_token)
-        return
-    raise Unauthorized(f"image {image_id!r} is private: send 'Authorization: Bearer <token>' "
-                       "or a signed '?token=' (chromatile sign)")
 
 
 def _mac(secret: bytes, image_id: str, expires_at: int) -> str:

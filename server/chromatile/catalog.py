@@ -70,13 +70,16 @@ class Catalog:
 
     def listing(self, *, include_private: bool) -> list[dict[str, Any]]:
         """Short entries of every servable image: withdrawn never, private only when allowed."""
-        withdrawn = set(self.data.withdrawn_ids())
-        private = set(self.data.private_ids())
+        withdrawn = self.data.markers.withdrawn_ids()
+        private_names = self.data.markers.private_ids()
         entries = []
         for image_id in self.ids():
-            if image_id in withdrawn or (image_id in private and not include_private):
-                continue
             try:
+                # an alias carries its target's state too (store.datadir)
+                names = self.data.find(image_id).names
+                is_private = any(n in private_names for n in names)
+                if any(n in withdrawn for n in names) or (is_private and not include_private):
+                    continue
                 summary = self.metadata(image_id)
             except UserError:
                 continue  # vanished or unreadable since discovery: not listable
@@ -87,6 +90,6 @@ class Catalog:
                 "dtype": summary["dtype"],
                 "levels": len(summary["levels"]),
                 "channels": [c["label"] for c in summary["channels"]],
-                "private": image_id in private,
+                "private": is_private,
             })
         return entries

@@ -25,3 +25,11 @@ class NotFound(UserError):
 
 class Withdrawn(UserError):
     """The image was withdrawn and must not be served (HTTP 410)."""
+
+
+class Unavailable(UserError):
+    """The server itself cannot answer now (DATA_DIR gone, state unreadable): HTTP 503, retry later."""
+
+
+class InsufficientStorage(UserError):
+    """A write failed for lack of space (HTTP 507); nothing was changed."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 from chromatile import access
 from chromatile.commands.withdraw import run_purge_hook
+from chromatile.config import Settings
 from chromatile.errors import UserError
 from chromatile.store import DataDir, check_id
 
@@ -35,10 +35,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_private(args: argparse.Namespace) -> int:
     """Mark private (and purge public copies downstream)."""
-    changed = DataDir(args.data_dir).set_private(args.image_id, True)
+    settings = Settings.from_env(data_dir=args.data_dir)
+    changed = DataDir(settings.data_dir).set_private(args.image_id, True)
     print(f"{args.image_id} is private" + ("" if changed else " (it already was)"))
-    if changed:
-        run_purge_hook(args.image_id)
+    run_purge_hook(settings, "private", args.image_id, changed=changed)
     return 0
 
 
@@ -53,11 +53,13 @@ def run_sign(args: argparse.Namespace) -> int:
     """Print the token on stdout alone, so scripts can capture it."""
     if args.expires <= 0:
         raise UserError(f"--expires must be a positive number of seconds, not {args.expires}")
-    data = DataDir(args.data_dir)
+    settings = Settings.from_env(data_dir=args.data_dir)
+    data = DataDir(settings.data_dir)
     check_id(args.image_id)
-    data.resolve_store(args.image_id)
-    configured = os.environ.get("CHROMATILE_SIGNING_SECRET")
+    data.find(args.image_id)
+    configured = settings.signing_secret
     secret = configured.encode() if configured else data.signing_secret(create=True)
-    assert secret is not None
+    if secret is None:
+        raise UserError("no signing secret could be made in DATA_DIR/.chromatile")
     print(access.sign(secret, args.image_id, int(time.time()) + args.expires))
     return 0

@@ -7,10 +7,10 @@ file in DATA_DIR/.chromatile/withdrawn/ that the server stats on every request.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from chromatile import purge
+from chromatile.config import Settings
 from chromatile.errors import UserError
 from chromatile.store import DataDir
 
@@ -30,9 +30,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_withdraw(args: argparse.Namespace) -> int:
     """Mark the image withdrawn, then run the CDN purge hook if one is configured."""
-    DataDir(args.data_dir).withdraw(args.image_id, args.reason)
+    settings = Settings.from_env(data_dir=args.data_dir)
+    DataDir(settings.data_dir).withdraw(args.image_id, args.reason)
     print(f"withdrew {args.image_id}: every URL of it now answers 410")
-    run_purge_hook(args.image_id)
+    run_purge_hook(settings, "withdraw", args.image_id, changed=True)
     return 0
 
 
@@ -45,10 +46,11 @@ def run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_purge_hook(image_id: str) -> None:
-    """CHROMATILE_PURGE_COMMAND, if set; a failure is an error (downstream may still serve it)."""
-    command = os.environ.get("CHROMATILE_PURGE_COMMAND")
-    if command:
+def run_purge_hook(settings: Settings, action: str, image_id: str, *, changed: bool) -> None:
+    """The purge hook when :func:`purge.wanted` says so, waited for; a failure is an error (downstream
+    caches may still serve the image)."""
+    command = settings.purge_command
+    if command and purge.wanted(action, changed, command):
         outcome = purge.run(command, image_id)
         if outcome != "ok":
             raise UserError(f"purge command for {image_id!r} {outcome}")

@@ -10,11 +10,11 @@ from flask_caching import Cache
 
 from chromatile.catalog import Catalog
 from chromatile.config import Settings, load_settings
-from chromatile.http import files
+from chromatile.handlers.services import Services
 from chromatile.http.errors import register_errors
 from chromatile.http.fastpath import ChunkFastPath
 from chromatile.http.guard import ConcurrencyGuard
-from chromatile.http.routes import Services, add_cors, build_blueprint
+from chromatile.http.routes import add_cors, build_blueprint
 from chromatile.store import DataDir
 
 MAX_BODY = 1 << 20
@@ -65,12 +65,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         return response
 
     register_errors(app)
-    cors = [("Access-Control-Allow-Origin", "*")] if "*" in origins else []
-    fast = ChunkFastPath(app.wsgi_app, svc.settings, svc.data,
-                         files.chunk_cache_control(False, svc.settings.shared_max_age))
+    fast = ChunkFastPath(app.wsgi_app, svc.settings, svc.data)
     app.extensions["chromatile.fastpath"] = fast
     guard = ConcurrencyGuard(fast, svc.settings.max_concurrency, svc.settings.acquire_timeout,
-                             svc.settings.retry_after, cors)
+                             svc.settings.retry_after, origins)
     app.wsgi_app = guard  # type: ignore[method-assign]
     app.extensions["chromatile.guard"] = guard
     return app

@@ -8,13 +8,23 @@ from flask import Blueprint, Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from chromatile.access import Unauthorized
-from chromatile.errors import BadRequest, Forbidden, NotFound, UserError, Withdrawn
+from chromatile.errors import (
+    BadRequest,
+    Forbidden,
+    InsufficientStorage,
+    NotFound,
+    Unavailable,
+    UserError,
+    Withdrawn,
+)
 
 log = logging.getLogger("chromatile.http")
 
 # First match wins: subclasses before their bases.
 STATUS: tuple[tuple[type[UserError], int], ...] = (
     (Unauthorized, 401),
+    (Unavailable, 503),
+    (InsufficientStorage, 507),
     (Withdrawn, 410),
     (NotFound, 404),
     (Forbidden, 403),
@@ -30,6 +40,8 @@ def error_response(status: int, message: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="chromatile"'
+    if status == 503:
+        response.headers["Retry-After"] = "1"
     return response
 
 

@@ -1,54 +1,55 @@
-"""The chunk hot path: plain `GET /data/<id>.ome.zarr/<chunk>` answered before Flask is entered.
+"""The chunk hot path: `GET /data/<id>.ome.zarr/<chunk>` of a public image answered before Flask.
 
-A viewer scrolling through Z fires hundreds of these; each is "check the id, check the two state
-markers, open the file, send it". Flask's routing, request object and after-request hooks cost more
-than all of that, so this WSGI middleware answers the common case itself, with the same headers, and
-hands everything unusual to the app (the careful path):
+A viewer scrolling through Z fires hundreds of these, and for a sharded (Zarr v3) store every tile is
+a Range request into a shard file. Each is "check the id, check the two state markers, open the file,
+send it (or the range)". Flask's routing, request object and after-request hooks cost more than all of
+that, so this WSGI middleware answers the common case itself, with the same headers (:mod:`policy`)
+and the same conditional/range rules (:mod:`conditional`) as the routes, and hands everything unusual
+to the app (the careful path):
 
-- anything but GET/HEAD, a query string (`?token=`), `Range`/`If-Modified-Since`/`If-Range`/`If-Match`
-  headers, an `Authorization` header;
+- anything but GET/HEAD, a query string (`?token=`), an `Authorization` header;
 - a withdrawn or private image (the app answers 410/401 with the reason);
-- a file that is missing (absent chunk or out of grid), not plain, or reached through a symlink
-  (:meth:`DataDir.open_chunk` says None).
+- a file that is missing (absent chunk or out of grid), not plain, or reached through a symlink or an
+  alias (:meth:`DataDir.open_chunk` says None).
 
 The state markers are stat-ed on every request, exactly like the careful path, so withdrawal takes
-effect on the next request in every process.
+effect on the next request in every process. Method names are case-sensitive (RFC 9110): a `get` is
+answered 405 here, before Flask (which would upper-case it).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from werkzeug.http import http_date
 from werkzeug.wsgi import FileWrapper
 
 from chromatile.config import Settings
-from chromatile.http import files
-from chromatile.store import ID_RE, STORE_SUFFIX, DataDir
+from chromatile.errors import UserError
+from chromatile.http import conditional, policy
+from chromatile.http.files import request_conditions
+from chromatile.store import CHUNK_PATTERN, ID_PATTERN, STORE_SUFFIX, DataDir
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-PATH_RE = re.compile(r"/data/([A-Za-z0-9][A-Za-z0-9._-]{0,127})" + re.escape(STORE_SUFFIX)
-                     + r"/(\d{1,9}(?:/\d{1,9}){5})\Z")
-# Request headers that need the careful path (werkzeug's conditional/range logic, or credentials).
-CAREFUL = ("HTTP_RANGE", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_RANGE", "HTTP_IF_MATCH",
-           "HTTP_IF_UNMODIFIED_SINCE", "HTTP_AUTHORIZATION")
+PATH_RE = re.compile(rf"/data/({ID_PATTERN}){re.escape(STORE_SUFFIX)}/({CHUNK_PATTERN})\Z")
 BLOCK = 64 * 1024
 # Chunks up to this size are read whole (ours are at most ~0.5 MiB: 512 x 512 uint16, compressed).
 WHOLE_READ_MAX = 4 * 1024 * 1024
+STATUS_LINE = {200: "200 OK", 206: "206 Partial Content", 304: "304 Not Modified",
+               412: "412 Precondition Failed", 416: "416 Range Not Satisfiable"}
+ALLOWED = "GET, HEAD, PUT, POST, OPTIONS"
 
 
 class ChunkFastPath:
     """WSGI middleware serving public chunk files directly; everything else goes to `app`."""
 
-    def __init__(self, app: WSGIApp, settings: Settings, data: DataDir, cache_control: str) -> None:
+    def __init__(self, app: WSGIApp, settings: Settings, data: DataDir) -> None:
         self.app = app
         self.data = data
-        self.cache_control = cache_control
-        self.any_origin = "*" in settings.origins
+        self.cache_control = policy.chunk_cache_control(False, settings.shared_max_age)
         self.origins = frozenset(settings.origins)
         self.worker = str(os.getpid()) if settings.debug_headers else None
         # nginx sends the file in X-Accel-Redirect deployments: keep that in one place (the app)
@@ -56,80 +57,113 @@ class ChunkFastPath:
         self.hits = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        answer = self._try(environ, start_response) if self.enabled else None
+        method = environ.get("REQUEST_METHOD", "")
+        if method != method.upper():
+            return self._not_allowed(environ, start_response, method)
+        answer = self._try(environ, start_response, method) if self.enabled else None
         # `is None`, not truthiness: a 304 or HEAD answer is an empty (falsy) list
         return self.app(environ, start_response) if answer is None else answer
 
-    def _try(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
-        method = environ["REQUEST_METHOD"]
-        if method != "GET" and method != "HEAD":
+    def _try(self, environ: dict[str, Any], start_response: Callable[..., Any],
+             method: str) -> Iterable[bytes] | None:
+        if method != "GET" and method != "HEAD":  # noqa: PLR1714 - two compares beat a tuple here
             return None
         m = PATH_RE.match(environ.get("PATH_INFO", ""))
-        if m is None or environ.get("QUERY_STRING") or any(h in environ for h in CAREFUL):
+        if m is None or environ.get("QUERY_STRING") or "HTTP_AUTHORIZATION" in environ:
             return None
         image_id, path = m.groups()
-        if ".." in image_id or not ID_RE.match(image_id):
+        if ".." in image_id:
             return None
-        state = self.data.state(image_id)
+        try:
+            state = self.data.state(image_id)
+        except UserError:
+            return None  # the careful path answers with the reason
         if state.withdrawn or state.private:
             return None
         opened = self.data.open_chunk(image_id, path)
         if opened is None:
             return None
         fd, st = opened
-        etag = f'"{files.etag_of(st)}"'
-        headers = [("Cache-Control", self.cache_control), ("ETag", etag), ("Accept-Ranges", "bytes")]
-        self._cors(environ, headers)
+        etag = policy.etag_of(st)
+        headers = [("Cache-Control", self.cache_control), *policy.validator_headers(st),
+                   ("Accept-Ranges", "bytes")]
+        for name, value in policy.cors_headers(self.origins, environ.get("HTTP_ORIGIN")):
+            headers.append((name, value))
         if self.worker:
             headers.append(("X-Chromatile-Worker", self.worker))
         self.hits += 1
-        if _matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
+        outcome = conditional.evaluate(method, request_conditions(environ), etag, int(st.st_mtime),
+                                       st.st_size)
+        if outcome.status == 304:
             os.close(fd)
-            start_response("304 Not Modified", headers)  # no Last-Modified, like werkzeug's 304
+            # no Last-Modified, like werkzeug's 304 (it strips entity headers) on the careful path
+            start_response(STATUS_LINE[304], [h for h in headers if h[0] != "Last-Modified"])
             return []
-        headers += [("Last-Modified", http_date(int(st.st_mtime))),
-                    ("Content-Type", "application/octet-stream"), ("Content-Length", str(st.st_size))]
-        start_response("200 OK", headers)
+        if outcome.status in (412, 416):
+            os.close(fd)
+            message = ("the file does not satisfy the request's preconditions" if outcome.status == 412
+                       else f"the requested range is outside the file ({st.st_size} bytes)")
+            body = policy.error_body(message)
+            extra = [("Content-Range", outcome.content_range(st.st_size) or "")] \
+                if outcome.status == 416 else []
+            start_response(STATUS_LINE[outcome.status], [
+                *[(k, v) for k, v in headers if k != "Cache-Control"], ("Cache-Control", "no-store"),
+                *extra, ("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body] if method == "GET" else []
+        if outcome.status == 206:
+            start, length = outcome.start, outcome.end - outcome.start + 1
+            headers.append(("Content-Range", outcome.content_range(st.st_size) or ""))
+        else:
+            start, length = 0, st.st_size
+        headers += [("Content-Type", "application/octet-stream"), ("Content-Length", str(length))]
+        start_response(STATUS_LINE[outcome.status], headers)
         if method == "HEAD":
             os.close(fd)
             return []
         wrapper = environ.get("wsgi.file_wrapper")
-        if wrapper is None and st.st_size <= WHOLE_READ_MAX:
-            # no sendfile offered (granian): one read syscall into one body part is cheaper than a
-            # block iterator crossing into the server every 64 KiB; big foreign chunks still stream
+        if length <= WHOLE_READ_MAX and (wrapper is None or start):
+            # no sendfile offered (granian), or a range: one pread into one body part is cheaper
+            # than a block iterator crossing into the server every 64 KiB; big ones still stream
             try:
-                return [_read_whole(fd, st.st_size)]
+                return [_read_at(fd, start, length)]
             finally:
                 os.close(fd)
-        # the file wrapper (gunicorn's: os.sendfile) closes the file when the send ends
-        return (wrapper or FileWrapper)(os.fdopen(fd, "rb"), BLOCK)
+        if start == 0 and length == st.st_size:
+            # the file wrapper (gunicorn's: os.sendfile) closes the file when the send ends
+            return (wrapper or FileWrapper)(os.fdopen(fd, "rb"), BLOCK)
+        return _stream(fd, start, length)
 
-    def _cors(self, environ: dict[str, Any], headers: list[tuple[str, str]]) -> None:
-        if self.any_origin:
-            headers.append(("Access-Control-Allow-Origin", "*"))
-        else:
-            origin = environ.get("HTTP_ORIGIN")
-            if origin in self.origins:
-                headers.append(("Access-Control-Allow-Origin", origin))
-            headers.append(("Vary", "Origin"))
-        headers.append(("Access-Control-Expose-Headers", files.EXPOSED))
+    def _not_allowed(self, environ: dict[str, Any], start_response: Callable[..., Any],
+                     method: str) -> Iterable[bytes]:
+        body = policy.error_body(f"method {method[:20]!r} is not allowed: method names are "
+                                 f"case-sensitive ({ALLOWED})")
+        start_response("405 Method Not Allowed", [
+            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+            ("Allow", ALLOWED), ("Cache-Control", "no-store"),
+            *policy.cors_headers(self.origins, environ.get("HTTP_ORIGIN"))])
+        return [body]
 
 
-def _read_whole(fd: int, size: int) -> bytes:
-    """The file's `size` bytes (a short read only if it shrank: then what is there)."""
-    data = os.read(fd, size)
+def _read_at(fd: int, start: int, size: int) -> bytes:
+    """`size` bytes of the file from `start` (fewer only if it shrank: then what is there)."""
+    data = os.pread(fd, size, start)
     while len(data) < size:
-        more = os.read(fd, size - len(data))
+        more = os.pread(fd, size - len(data), start + len(data))
         if not more:
             break
         data += more
     return data
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 weak comparison for If-None-Match: `*` or any listed tag equal to ours."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+def _stream(fd: int, start: int, length: int) -> Iterator[bytes]:
+    """A large range, block by block; closes `fd` at the end."""
+    try:
+        while length > 0:
+            block = os.pread(fd, min(BLOCK, length), start)
+            if not block:
+                break
+            start += len(block)
+            length -= len(block)
+            yield block
+    finally:
+        os.close(fd)

@@ -1,51 +1,94 @@
-"""Sending files: strong ETag from inode/size/mtime, Last-Modified, 304s and ranges via werkzeug."""
+"""Sending files: validators and cache headers from :mod:`policy`, 304/412/206/416 from :mod:`conditional`."""
 
 from __future__ import annotations
 
 import mimetypes
 import os
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from typing import IO
 
 from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
-IMMUTABLE = "max-age=31536000, immutable"
-# Response headers a viewer on another origin may read (CORS).
-EXPOSED = "ETag, Last-Modified, Content-Length, Content-Range, Accept-Ranges, Retry-After"
-JSON_TYPES = {".zattrs": "application/json", ".zgroup": "application/json",
-              ".zarray": "application/json", ".zmetadata": "application/json"}
+from chromatile.http import conditional, policy
+from chromatile.store.metadata import METADATA_NAMES
+
+BLOCK = 64 * 1024
+CONDITIONAL_HEADERS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since",
+                       "range", "if-range")
 
 
-def chunk_cache_control(private: bool, shared_max_age: int | None) -> str:
-    """Chunks never change: browsers and CDNs keep them a year; `s-maxage` bounds shared caches."""
-    if private:
-        return f"private, {IMMUTABLE}"
-    shared = f", s-maxage={shared_max_age}" if shared_max_age is not None else ""
-    return f"public, {IMMUTABLE}{shared}"
+def request_conditions(environ: dict[str, object]) -> dict[str, str | None]:
+    """The request's conditional and range headers, by lower-case name (WSGI environ in)."""
+    out: dict[str, str | None] = {}
+    for name in CONDITIONAL_HEADERS:
+        value = environ.get("HTTP_" + name.upper().replace("-", "_"))
+        out[name] = value if isinstance(value, str) else None
+    return out
 
 
-def etag_of(st: os.stat_result) -> str:
-    """A strong validator that changes whenever the file is replaced or rewritten."""
-    return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
+def send_path(path: str, cache_control: str, mimetype: str | None = None, status: int = 200) -> Response:
+    """The file's bytes unchanged, answering the validators and a single Range itself.
 
-
-def send_path(path: str, cache_control: str, mimetype: str | None = None) -> Response:
-    """The file's bytes unchanged, answering If-None-Match/If-Modified-Since/Range itself."""
+    `status` other than 200 (a placeholder image sent with 410/401) skips conditionals and ranges.
+    """
     f = open(path, "rb")  # noqa: SIM115 - closed by the WSGI server through the response
     try:
         st = os.fstat(f.fileno())
         if mimetype is None:
             mimetype = guess_type(path)
-        response = Response(wrap_file(request.environ, f), mimetype=mimetype, direct_passthrough=True)
-        response.content_length = st.st_size
-        response.last_modified = datetime.fromtimestamp(int(st.st_mtime), UTC)
-        response.set_etag(etag_of(st))
-        response.headers["Cache-Control"] = cache_control
-        response.make_conditional(request.environ, accept_ranges=True, complete_length=st.st_size)
+        headers = [*policy.validator_headers(st), ("Cache-Control", cache_control),
+                   ("Accept-Ranges", "bytes")]
+        outcome = conditional.FULL if status != 200 else conditional.evaluate(
+            request.method, request_conditions(request.environ), policy.etag_of(st),
+            int(st.st_mtime), st.st_size)
+        if outcome.status in (304, 412, 416):
+            f.close()
+            if outcome.status == 304:
+                return Response(status=304, headers=headers)
+            from chromatile.http.errors import error_response
+
+            message = ("the file does not satisfy the request's preconditions" if outcome.status == 412
+                       else f"the requested range is outside the file ({st.st_size} bytes)")
+            response = error_response(outcome.status, message)
+            for name, value in headers:
+                if name in ("ETag", "Last-Modified", "Accept-Ranges"):
+                    response.headers[name] = value
+            content_range = outcome.content_range(st.st_size)
+            if content_range:
+                response.headers["Content-Range"] = content_range
+            return response
+        if outcome.status == 206:
+            length = outcome.end - outcome.start + 1
+            body: object = _slice(f, outcome.start, length)
+            headers.append(("Content-Range", outcome.content_range(st.st_size) or ""))
+        else:
+            length = st.st_size
+            body = wrap_file(request.environ, f)
+        response = Response(body, status=outcome.status if status == 200 else status,  # type: ignore[arg-type]
+                            mimetype=mimetype, headers=headers, direct_passthrough=True)
+        response.content_length = length
+        if request.method == "HEAD":
+            f.close()
+            response.response = []
         return response
     except BaseException:
         f.close()
         raise
+
+
+def _slice(f: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    """`length` bytes of `f` from `start`, in blocks; closes `f` at the end."""
+    try:
+        f.seek(start)
+        while length > 0:
+            block = f.read(min(BLOCK, length))
+            if not block:
+                break
+            length -= len(block)
+            yield block
+    finally:
+        f.close()
 
 
 def accel_redirect(location: str, cache_control: str, mimetype: str) -> Response:
@@ -59,8 +102,8 @@ def accel_redirect(location: str, cache_control: str, mimetype: str) -> Response
 def guess_type(path: str) -> str:
     """Content type by name; Zarr's metadata files are JSON, chunks are bytes."""
     name = os.path.basename(path)
-    if name in JSON_TYPES:
-        return JSON_TYPES[name]
+    if name in METADATA_NAMES:
+        return "application/json"
     if "." not in name:
         return "application/octet-stream"
     if name.endswith((".js", ".mjs")):

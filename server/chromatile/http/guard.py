@@ -7,10 +7,11 @@ forever when the queue inside one process grows (e.g. a threaded server with unb
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from chromatile.http import policy
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -19,24 +20,25 @@ class ConcurrencyGuard:
     """WSGI middleware: at most `limit` requests inside `app` at once in this process."""
 
     def __init__(self, app: WSGIApp, limit: int, timeout: float, retry_after: int,
-                 headers: list[tuple[str, str]] | None = None) -> None:
+                 origins: tuple[str, ...] | frozenset[str] = ("*",)) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
         self.retry_after = retry_after
-        self.extra_headers = headers or []
+        self.origins = frozenset(origins)
         self.slots = threading.BoundedSemaphore(limit)
         self.shed = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not self.slots.acquire(timeout=self.timeout):
             self.shed += 1
-            body = json.dumps({"error": f"server busy ({self.limit} requests in progress in this "
-                                        f"process): retry after {self.retry_after} s"}).encode()
+            body = policy.error_body(f"server busy ({self.limit} requests in progress in this "
+                                     f"process): retry after {self.retry_after} s")
             start_response("503 Service Unavailable", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                 ("Retry-After", str(self.retry_after)), ("Cache-Control", "no-store"),
-                *self.extra_headers,
+                *policy.cors_headers(self.origins, environ.get("HTTP_ORIGIN"),
+                                     environ.get("REQUEST_METHOD", "GET")),
             ])
             return [body]
         try:
