@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ADMIN, READER
+
 from chromatile import purge
 from chromatile.access import Credentials
 from chromatile.catalog import Catalog
@@ -21,7 +23,6 @@ from chromatile.handlers.services import Services
 from chromatile.http import conditional, policy
 from chromatile.http.guard import ConcurrencyGuard
 from chromatile.store import DataDir
-from conftest import ADMIN, READER
 
 NOBODY = Credentials()
 

@@ -32,7 +32,7 @@ def catalog(svc: Services, authorization: str | None, base: str) -> dict[str, An
 def metadata(svc: Services, image_id: str, credentials: Credentials,
              base: str) -> tuple[dict[str, Any], Grant]:
     """One image's summary with its URLs, and the grant (private answers are cached privately)."""
-    store, grant = authorize(svc, image_id, credentials)
+    _, grant = authorize(svc, image_id, credentials)
     return with_urls(svc.catalog.metadata(image_id), grant.private, base), grant
 
 

@@ -95,8 +95,8 @@ def _match(header: str, etag: str, *, weak: bool) -> bool:
     """Whether `header` (an entity-tag list or `*`) matches our strong `etag`."""
     if header.strip() == "*":
         return True
-    for tag in header.split(","):
-        tag = tag.strip()
+    for listed in header.split(","):
+        tag = listed.strip()
         if tag.startswith("W/"):
             if not weak:
                 continue

@@ -66,7 +66,7 @@ class ChunkFastPath:
 
     def _try(self, environ: dict[str, Any], start_response: Callable[..., Any],
              method: str) -> Iterable[bytes] | None:
-        if method != "GET" and method != "HEAD":  # noqa: PLR1714 - two compares beat a tuple here
+        if method != "GET" and method != "HEAD":
             return None
         m = PATH_RE.match(environ.get("PATH_INFO", ""))
         if m is None or environ.get("QUERY_STRING") or "HTTP_AUTHORIZATION" in environ:
