@@ -1,40 +1,97 @@
-// Zarr v2 codec registry of the decode worker: adding a codec is one entry in CODECS.
-// numcodecs.js (the wasm builds of c-blosc and zstd, fflate for gzip/zlib, lz4) inlines its wasm, so it
-// bundles into the Blob worker as is; bench/viewer prints the decode time per chunk it achieves.
-import Blosc from 'numcodecs/blosc';
-import Zstd from 'numcodecs/zstd';
-import GZip from 'numcodecs/gzip';
-import Zlib from 'numcodecs/zlib';
-import LZ4 from 'numcodecs/lz4';
+// The codec registry of the decode workers: adding a codec is one entry in CODECS.
+// A chunk's decode spec is either a Zarr v2 compressor config ({id, ...}, null when stored raw) or a
+// Zarr v3 pipeline ({codecs: [bytes-to-bytes codecs in encode order], transpose, shape}; the array's
+// `bytes` codec is the dtype's endianness, applied by the worker). Each entry is loaded on first use,
+// so a store only pays for the codecs it uses.
+import { crc32c } from './crc32c.js';
 
-const CODECS = { blosc: Blosc, zstd: Zstd, gzip: GZip, zlib: Zlib, lz4: LZ4 };
+const numcodec = (load) => async (config) => {
+  const cls = (await load()).default;
+  const codec = cls.fromConfig(config);
+  return async (bytes) => new Uint8Array(await codec.decode(bytes));
+};
 
-const instances = new Map();
+const CODECS = {
+  // Blosc, gzip and zstd decode from their own headers: the config only matters for encoding.
+  blosc: numcodec(() => import('numcodecs/blosc')),
+  zstd: numcodec(() => import('numcodecs/zstd')),
+  gzip: numcodec(() => import('numcodecs/gzip')),
+  zlib: numcodec(() => import('numcodecs/zlib')),
+  lz4: numcodec(() => import('numcodecs/lz4')),
+  // Zarr v3: a CRC-32C of the bytes, appended; checked, then cut off.
+  crc32c: async () => async (bytes) => {
+    if (bytes.byteLength < 4) throw new Error('chunk too short for its crc32c checksum');
+    const body = bytes.subarray(0, bytes.byteLength - 4);
+    const stored = new DataView(bytes.buffer, bytes.byteOffset + body.byteLength, 4).getUint32(0, true);
+    if (crc32c(body) !== stored) throw new Error('chunk fails its crc32c checksum (corrupt or truncated)');
+    return body;
+  },
+};
 
-/** Names of the compressors this viewer decodes. */
+/** Names of the codecs this viewer decodes (besides Zarr v3 `bytes`, `transpose` and `sharding_indexed`). */
 export const CODEC_NAMES = Object.keys(CODECS);
 
-function codecFor(config) {
-  const key = JSON.stringify(config);
-  let codec = instances.get(key);
-  if (!codec) {
-    const cls = CODECS[config.id];
-    if (!cls) throw new Error(`unsupported Zarr compressor "${config.id}" (this viewer decodes ${CODEC_NAMES.join(', ')})`);
-    codec = cls.fromConfig(config);
-    instances.set(key, codec);
+const decoders = new Map();
+
+function decoderFor(name, config) {
+  const key = `${name}:${JSON.stringify(config)}`;
+  let d = decoders.get(key);
+  if (!d) {
+    const make = CODECS[name];
+    if (!make) throw new Error(`unsupported Zarr codec "${name}" (this viewer decodes ${CODEC_NAMES.join(', ')})`);
+    d = make(config || {});
+    decoders.set(key, d);
+    d.catch(() => decoders.delete(key));
   }
-  return codec;
+  return d;
 }
 
-/** Decompress one chunk's bytes with a Zarr v2 compressor config (null: stored raw). */
-export async function decompress(bytes, config) {
-  if (!config) return bytes;
-  return new Uint8Array(await codecFor(config).decode(bytes));
+/** The bytes-to-bytes codecs of a decode spec, in encode order, as [{name, configuration}]. */
+export function codecList(spec) {
+  if (!spec) return [];
+  if (spec.id) return [{ name: spec.id, configuration: spec }];
+  return spec.codecs || [];
 }
 
-/** Instantiate the codec of `config` now (wasm compile), by a round trip of a few bytes. */
-export async function warm(config) {
-  if (!config) return;
-  const codec = codecFor(config);
-  await codec.decode(await codec.encode(new Uint8Array(64)));
+/** Undo the bytes-to-bytes codecs of `spec` (last applied first). */
+export async function decompress(bytes, spec) {
+  let out = bytes;
+  const list = codecList(spec);
+  for (let i = list.length - 1; i >= 0; i--) out = await (await decoderFor(list[i].name, list[i].configuration))(out);
+  return out;
+}
+
+/**
+ * Reorder a chunk stored transposed (Zarr v3 `transpose`, stored axis k = array axis order[k]) back to
+ * C order over `shape` (the array's chunk shape), for items of `size` bytes.
+ */
+export function untranspose(bytes, shape, order, size) {
+  const n = shape.length;
+  if (order.every((a, k) => a === k)) return bytes;
+  const stored = order.map((a) => shape[a]);
+  const storedStride = new Array(n);
+  let s = 1;
+  for (let k = n - 1; k >= 0; k--) { storedStride[k] = s; s *= stored[k]; }
+  const strideOf = new Array(n); // stride in the stored layout of each array axis
+  order.forEach((a, k) => { strideOf[a] = storedStride[k]; });
+  const out = new Uint8Array(bytes.byteLength);
+  const idx = new Array(n).fill(0);
+  const total = shape.reduce((a, b) => a * b, 1);
+  let src = 0;
+  for (let i = 0; i < total; i++) {
+    out.set(bytes.subarray(src * size, src * size + size), i * size);
+    for (let d = n - 1; d >= 0; d--) {
+      idx[d]++;
+      src += strideOf[d];
+      if (idx[d] < shape[d]) break;
+      src -= strideOf[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Load and instantiate the codecs of `spec` now (wasm compile), so the first chunk does not wait. */
+export async function warm(spec) {
+  await Promise.all(codecList(spec).map((c) => decoderFor(c.name, c.configuration)));
 }

@@ -1,9 +1,10 @@
 // Decodes chunks off the main thread: bytes in, a typed array of the chunk's pixels out (transferred).
-import { decompress, warm } from './codecs.js';
+// `compressor` is the level's decode spec (see codecs.js); codecs load on first use.
+import { decompress, untranspose, warm } from './codecs.js';
 
 self.onmessage = async (event) => {
   if (event.data.warm !== undefined) {
-    // Compile the codec's wasm while the viewer is still reading metadata; errors surface on decode.
+    // Load the store's codecs while the viewer is still reading metadata; errors surface on decode.
     try { await warm(event.data.warm); } catch { /* reported by the first real decode */ }
     return;
   }
@@ -15,6 +16,7 @@ self.onmessage = async (event) => {
     if (raw.byteLength !== planes * length * itemSize) {
       throw new Error(`chunk decodes to ${raw.byteLength} bytes, expected ${planes * length * itemSize}`);
     }
+    if (compressor && compressor.transpose) raw = untranspose(raw, compressor.shape, compressor.transpose, itemSize);
     if (planes > 1) raw = raw.slice(plane * length * itemSize, (plane + 1) * length * itemSize);
     // Own, aligned buffer: the wasm heap view is reused by the next decode.
     raw = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
