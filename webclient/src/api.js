@@ -10,7 +10,10 @@ import { buildUi } from './ui/index.js';
  * true: channel panel, sliders, readout, scale bar, minimap, toolbar), initialState (as getState()),
  * budgetMB (GPU texture budget, default 512), maxRequests (in flight, default 12), prefetchZ (slices
  * ahead of the last step, default 10, half as many behind, bounded to half the budget), prefetchT (default 1),
- * margin (tiles around the view, default 1), adminUrl (defaults endpoint for "save as default", e.g. /api/images/<id>/defaults).
+ * margin (tiles around the view, default 1), adminUrl (defaults endpoint for "save as default", e.g. /api/images/<id>/defaults),
+ * image (when source is a container - bioformats2raw root, plate, well - the path of the image in it,
+ * default its first), onPickImage (called with such a path when the user picks another image in the
+ * container picker; without it no picker is shown).
  */
 export function createViewer(element, options = {}) {
   const viewer = new Viewer(element, options);

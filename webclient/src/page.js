@@ -41,7 +41,16 @@ export function startPage({ base = '', element = document.body } = {}) {
     source = new URL(params.get('url'), location.href).href;
   }
   if (!source) { showCatalog(element, base, token); return null; }
-  const viewer = createViewer(element, { source, token, adminUrl, initialState: decodeState(location.hash) });
+  // A container (plate, bioformats2raw root) opens the image named by ?image= (default its first);
+  // picking another reloads the page on it, a fresh view state since its channels may differ.
+  const onPickImage = (path) => {
+    const next = new URL(location.href);
+    next.searchParams.set('image', path);
+    next.hash = '';
+    location.assign(next.href);
+  };
+  const viewer = createViewer(element, { source, token, adminUrl, image: params.get('image'), onPickImage,
+    initialState: decodeState(location.hash) });
   window.chromatileViewer = viewer;
   viewer.ready.then(() => {
     document.title = `${viewer.source.name} · chromatile`;

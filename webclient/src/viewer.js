@@ -61,7 +61,7 @@ export class Viewer {
     if (!this.options.source) throw new StoreError('No image source given.');
     // Workers start while the metadata is read; their codec is compiled as soon as it is known.
     this.pool = new DecodePool();
-    const source = await openImage(this.options.source, { token: this.options.token || null });
+    const source = await openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null });
     if (this.destroyed) return;
     this.source = source;
     this.pool.warm(source.levels[0].compressor);

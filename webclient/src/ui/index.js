@@ -2,6 +2,7 @@
 import { h } from './dom.js';
 import { buildChannelPanel } from './channel-panel.js';
 import { buildReadout, buildScaleBar, buildMinimap } from './overlays.js';
+import { buildContainerPicker } from './container-picker.js';
 
 const TOKEN_KEY = 'chromatile-admin-token';
 
@@ -75,6 +76,7 @@ export function buildUi(viewer, options) {
     ts.input.max = String(src.sizeT - 1);
     zs.el.hidden = src.sizeZ < 2;
     ts.el.hidden = src.sizeT < 2;
+    if (src.container && options.onPickImage) sidebar.insertBefore(buildContainerPicker(src.container, options.onPickImage), tools);
     offs.push(buildChannelPanel(viewer, channels));
     syncSliders();
   });
