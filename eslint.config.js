@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['webclient/dist/**', 'node_modules/**', '.venv/**', 'bench/out/**'] },
+  { ignores: ['webclient/dist/**', 'server/chromatile/static/**', 'node_modules/**', '.venv/**', 'bench/out/**'] },
   js.configs.recommended,
   {
     files: ['webclient/src/**/*.js'],

@@ -49,7 +49,7 @@ class RangeHandler(SimpleHTTPRequestHandler):
         self.send_header("Accept-Ranges", "bytes")
         super().end_headers()
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 - the http.server naming
+    def do_OPTIONS(self) -> None:
         # A suffix range (bytes=-n) is not a CORS-safelisted header: the browser asks first.
         self._log(204)
         self.send_response(204)
@@ -61,7 +61,7 @@ class RangeHandler(SimpleHTTPRequestHandler):
     def _log(self, status: int) -> None:
         self.host.log.append(Logged(self.command, self.path, self.headers.get("Range"), status))
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         spec = self.headers.get("Range")
         path = self.translate_path(self.path)
         if not spec or not os.path.isfile(path):
