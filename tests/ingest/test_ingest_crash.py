@@ -10,11 +10,17 @@ import sys
 import threading
 import time
 
+import http.client
+import os
+import json
+
 import numpy as np
 import pytest
 import tifffile
 from ingest_helpers import check_pyramid, entries
+from werkzeug.serving import make_server
 
+from chromatile import create_app
 from chromatile.ingest import ingest
 
 
@@ -63,6 +69,52 @@ def test_killed_ingest_leaves_no_store_and_rerun_works(tmp_path, slow_source):
     result = ingest(src, dest)
     assert entries(dest) == ["big.ome.zarr"]  # the dead writer's partial store is gone
     check_pyramid(result.store_path, a[None, :, None])
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    finally:
+        conn.close()
+
+
+def test_leftover_of_a_killed_ingest_is_ignored_by_the_server_and_removed_by_any_next_ingest(tmp_path, slow_source):
+    src, _ = slow_source
+    dest = tmp_path / "data"
+    proc = start_slow_ingest(src, dest)
+    partial = wait_for_chunks(proc, dest)
+    proc.kill()
+    proc.wait()
+    # a partial store of a writer that is still running (this test process) must survive
+    alive = dest / f".busy.ome.zarr.partial-{os.getpid()}-0badcafe"
+    alive.mkdir()
+
+    # a real server on that DATA_DIR neither lists nor serves the dead writer's leftover
+    server = make_server("127.0.0.1", 0, create_app({"data_dir": dest, "webclient_dir": tmp_path / "none"}),
+                         threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        status, body = _get(server.server_port, "/api/images")
+        assert status == 200 and json.loads(body) in ([], {"images": []}), body
+        for path in (f"/data/{partial.name}/.zattrs", f"/data/{partial.name}/0/.zarray",
+                     f"/data/{partial.name}/0/0/0/0/0/0", f"/api/images/{partial.name}",
+                     "/api/images/big", "/data/big.ome.zarr/.zattrs"):
+            status, body = _get(server.server_port, path)
+            assert 400 <= status < 500, (path, status)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+    # the next ingest of ANY id into that DATA_DIR removes it
+    small = tmp_path / "small.tif"
+    tifffile.imwrite(small, np.ones((70, 90), np.uint16))
+    ingest(small, dest, image_id="other", tile=64)
+    assert entries(dest) == sorted([alive.name, "other.ome.zarr"])
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

@@ -50,27 +50,37 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _stale(dest_dir: Path, image_id: str, kind: str) -> list[Path]:
-    pattern = re.compile(re.escape(f".{image_id}{STORE_SUFFIX}.{kind}-") + r"(\d+)-[0-9a-f]+")
+# Hidden names of this module's temp stores: `.<id>.ome.zarr.partial-<pid>-<hex>` (a store being written)
+# and `.<id>.ome.zarr.old-<pid>-<hex>` (an old store set aside during a two-rename --overwrite swap).
+_TEMP_RE = re.compile(r"\.(?P<id>.+)" + re.escape(STORE_SUFFIX) + r"\.(?P<kind>partial|old)-(?P<pid>\d+)-[0-9a-f]+")
+
+
+def _stale(dest_dir: Path) -> list[tuple[str, str, Path]]:
+    """(kind, id, path) of every temp store in ``dest_dir`` whose writer process is gone."""
     found = []
     for entry in dest_dir.iterdir():
-        match = pattern.fullmatch(entry.name)
-        if match and not _alive(int(match.group(1))):
-            found.append(entry)
+        match = _TEMP_RE.fullmatch(entry.name)
+        if match and not _alive(int(match.group("pid"))):
+            found.append((match.group("kind"), match.group("id"), entry))
     return found
 
 
-def recover(dest_dir: Path, image_id: str) -> None:
-    """Clean what a crashed ingest of ``image_id`` left: partial stores, and an old store set aside
-    during an --overwrite swap (put back if the new one never arrived, else deleted)."""
-    final = dest_dir / f"{image_id}{STORE_SUFFIX}"
-    for old in _stale(dest_dir, image_id, "old"):
+def recover(dest_dir: Path) -> None:
+    """Clean what crashed ingests of any id left in ``dest_dir``: partial stores are deleted; an old
+    store set aside during an --overwrite swap is put back if the new one never arrived, else deleted.
+    Temp stores of writers still running (another ingest at work) are left alone."""
+    stale = _stale(dest_dir)
+    for kind, image_id, old in stale:
+        if kind != "old":
+            continue
+        final = dest_dir / f"{image_id}{STORE_SUFFIX}"
         if not final.exists():
             os.rename(old, final)
         else:
             shutil.rmtree(old, ignore_errors=True)
-    for partial in _stale(dest_dir, image_id, "partial"):
-        shutil.rmtree(partial, ignore_errors=True)
+    for kind, _, partial in stale:
+        if kind == "partial":
+            shutil.rmtree(partial, ignore_errors=True)
 
 
 def prepare_dest(dest_dir: Path) -> list[Path]:

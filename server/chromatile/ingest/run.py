@@ -111,7 +111,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
     try:
         store_dtype, convert = converter(src, source.dtype, rescale)
         created = placement.prepare_dest(dest_dir)
-        placement.recover(dest_dir, image_id)
+        placement.recover(dest_dir)
         placement.check_free(final, overwrite)  # before any work, not only at the end
         partial = placement.make_partial(dest_dir, image_id)
         try:
