@@ -4,15 +4,14 @@ damaged, and --overwrite swaps it so that a reader always finds a complete store
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-
-import http.client
-import os
-import json
 
 import numpy as np
 import pytest

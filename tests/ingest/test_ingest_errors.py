@@ -252,7 +252,7 @@ def test_rerun_after_crash_cleans_partial_store(tmp_path):
     stale = dest / f".img.ome.zarr.partial-{dead_pid()}-0badf00d"
     (stale / "0").mkdir(parents=True)
     (stale / "0" / ".zarray").write_text("{half written")
-    other = dest / ".other.ome.zarr.partial-1-00000000"  # another id: not ours to clean
+    other = dest / ".other.ome.zarr.partial-1-00000000"  # pid 1 is alive: a running writer's, left alone
     other.mkdir()
     ingest(src, dest, tile=64)
     assert entries(dest) == [other.name, "img.ome.zarr"]

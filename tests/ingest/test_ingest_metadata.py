@@ -44,7 +44,9 @@ def test_metadata_round_trip(tmp_path):
     assert omero["rdefs"] == {"model": "color", "defaultZ": 1, "defaultT": 0}
     assert [(c["label"], c["color"]) for c in omero["channels"]] == [
         ("Hoechst", "1020F0"), ("Actin", "FF8000"), ("Mito", "FFFFFF")]
-    assert omero["channels"][0]["window"] == {"start": 5, "end": 6, "min": 0, "max": 65535}
+    # constant 5: the window ends at 5 so the viewer draws it at full colour; all-zero channels stay (0, 1)
+    assert omero["channels"][0]["window"] == {"start": 4, "end": 5, "min": 0, "max": 65535}
+    assert omero["channels"][1]["window"] == {"start": 0, "end": 1, "min": 0, "max": 65535}
     ct = attrs["chromatile"]
     assert ct["dtype"] == "uint16" and ct["tile"] == 64 and ct["thumbnail"] == "thumbnail.png"
     assert ct["channels"][0] == {"min": 5, "max": 5, "histogram": {"range": [5, 6], "counts": [2 * 2400]}}
@@ -109,6 +111,25 @@ def test_thumbnail_is_default_rendering(tmp_path):
     assert png[10, 250].tolist() == [0, 0, 0]
     assert png[120, 10].tolist() == [0, 255, 255]
     assert png[120, 250].tolist() == [0, 255, 0]
+
+
+@pytest.mark.parametrize("value", [1, 700, 65535])
+def test_constant_channel_is_not_black_in_the_thumbnail(tmp_path, value):
+    # channel 0 (blue) constant; channel 1 (green) nearly constant: one pixel brighter
+    a = np.full((2, 120, 200), value, np.uint16)
+    a[1, 5, 5] = 0 if value == 65535 else value + 1
+    src = tmp_path / "flat.ome.tif"
+    tifffile.imwrite(src, a, ome=True, metadata={"axes": "CYX", "Channel": {"Name": ["flat", "almost"]}})
+    result = ingest(src, tmp_path, tile=64)
+    windows = [(c["window"]["start"], c["window"]["end"]) for c in zattrs(result.store_path)["omero"]["channels"]]
+    assert windows[0] == (value - 1, value)
+    assert windows[1] == ((0, 65535) if value == 65535 else (value, value + 1))  # its full range
+    png = imagecodecs.png_decode((result.store_path / "thumbnail.png").read_bytes())
+    assert png.shape == (154, 256, 3)
+    assert (png[..., 2] == 255).all()  # the constant channel at full colour everywhere
+    # the nearly constant one is drawn at its place in its range (black only where it is at its minimum)
+    green = 255 if value == 65535 else 0
+    assert png[100, 100].tolist() == [0, green, 255]
 
 
 def test_zarr_python_reads_it_and_ome_ngff_validates(tmp_path):

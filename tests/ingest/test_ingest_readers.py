@@ -170,9 +170,14 @@ def test_jpeg_rgb_equals_what_tifffile_decodes(tmp_path, options):
     a = np.stack([(xx * 1.8) % 256, (yy * 2.5) % 256, (xx + yy) % 256], axis=-1).astype(np.uint8)
     src = tmp_path / "jpeg.tif"
     tifffile.imwrite(src, a, photometric="rgb", compression="jpeg", **options)
+    with tifffile.TiffFile(src) as tif:
+        assert tif.pages[0].photometric == tifffile.PHOTOMETRIC.YCBCR  # how JPEG RGB is stored
     decoded = tifffile.imread(src)
     result = ingest(src, tmp_path / "out", tile=64)
     check_pyramid(result.store_path, decoded.transpose(2, 0, 1)[None, :, None])
+    # the same channel names and colours as an uncompressed RGB TIFF: red is drawn red
+    channels = zattrs(result.store_path)["omero"]["channels"]
+    assert [(c["label"], c["color"]) for c in channels] == [("Red", "FF0000"), ("Green", "00FF00"), ("Blue", "0000FF")]
 
 
 @pytest.mark.parametrize("top", [16383, 16384, 4095], ids=["14-bit-max", "above-14-bit", "12-bit"])

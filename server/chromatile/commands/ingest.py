@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import re
 import signal
 import sys
 import threading
@@ -36,6 +36,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--workers", type=int, default=None, help="threads for decode/downsample/encode (default: all cores)")
     p.add_argument("--rescale", metavar="LO,HI", type=str, default=None,
                    help="map source values LO..HI linearly onto uint16 0..65535 (needed for int16, uint32, float)")
+    # argparse takes any word starting with "-" that is not a plain number for an option, so
+    # `--rescale -1000,1000` (as docs/ingest.md writes it) would fail: let LO,HI pairs count as numbers.
+    p._negative_number_matcher = re.compile(
+        r"^-\d+$|^-\d*\.\d+$|^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?,-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$", re.IGNORECASE)
     p.add_argument("--overwrite", action="store_true", help="replace an existing store of the same id (atomic swap)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -48,8 +52,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one ingest; errors surface as UserError (exit 2)."""
-    # tifffile logs its own warnings about malformed files; our error line already says what is wrong.
-    logging.getLogger("tifffile").setLevel(logging.ERROR)
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
@@ -67,5 +69,8 @@ def run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         t, c, z, y, x = result.shape
         print(f"{result.store_path}: {x}x{y} px, {c} channel(s), {z} z, {t} t, {result.dtype}, "
-              f"{result.levels} levels, {result.seconds:.1f} s")
+              f"{result.levels} levels, {result.pixel_size()}, {result.seconds:.1f} s")
+    if not args.quiet:
+        for line in result.warnings:
+            print(f"chromatile: warning: {line}", file=sys.stderr)
     return 0

@@ -34,12 +34,14 @@ def open_folder(folder: Path) -> Source:
         raise IngestError(f"{folder}: folder holds no .tif/.tiff files")
     first = open_tiff(files[0])
     first.close()
+    warnings = [(files[0], w) for w in first.warnings]
     nt, nc, nz, ny, nx = first.shape
     if nt != 1 or nz != 1:
         raise IngestError(f"{files[0]}: a slice file must hold one Z plane, found shape {first.shape}")
     for path in files[1:]:
         src = open_tiff(path)
         src.close()
+        warnings += [(path, w) for w in src.warnings]
         if src.shape != first.shape or src.dtype != first.dtype:
             raise IngestError(
                 f"{path}: slice is {src.shape[3]}x{src.shape[4]} {src.dtype} with {src.shape[1]} channel(s), "
@@ -64,4 +66,14 @@ def open_folder(folder: Path) -> Source:
         channel_names=first.channel_names,
         channel_colors=first.channel_colors,
         physical=first.physical,
+        warnings=_one_line_per_problem(warnings),
     )
+
+
+def _one_line_per_problem(warnings: list[tuple[Path, str]]) -> list[str]:
+    """The same problem in many slices is one line naming the first slice and the count of the others."""
+    files: dict[str, list[Path]] = {}
+    for path, line in warnings:
+        files.setdefault(line.removeprefix(f"{path}: "), []).append(path)
+    return [f"{paths[0]}" + (f" (and {len(paths) - 1} more slices)" if len(paths) > 1 else "") + f": {problem}"
+            for problem, paths in files.items()]

@@ -15,14 +15,14 @@ import numpy as np
 from numcodecs.abc import Codec
 
 from chromatile.ingest import compression as compression_defaults
-from chromatile.ingest import metadata, placement, thumbnail
+from chromatile.ingest import metadata, placement, thumbnail, tifflog
 from chromatile.ingest.convert import Convert, converter
 from chromatile.ingest.errors import IngestError, one_line
 from chromatile.ingest.pipeline import Pipeline
 from chromatile.ingest.progress import Progress
 from chromatile.ingest.pyramid import Cascade, level_shapes
 from chromatile.ingest.shardwriter import DEFAULT_SHARD, ShardWriter, check_shard
-from chromatile.ingest.source import Source
+from chromatile.ingest.source import PhysicalSize, Source
 from chromatile.ingest.sources import open_source
 from chromatile.ingest.stats import ChannelStats
 from chromatile.ingest.writer import ChunkWriter, write_json
@@ -50,6 +50,15 @@ class IngestResult:
     workers: int
     seconds: float
     source_bytes: int
+    physical: dict[str, PhysicalSize]  # keys "z", "y", "x"; no "x"/"y": pixel size unknown
+    warnings: list[str]  # one line per problem in the source that ingest worked around
+
+    def pixel_size(self) -> str:
+        """``pixel 0.325 x 0.325 micrometer`` or ``pixel size unknown`` (for the one-line summary)."""
+        x, y = self.physical.get("x"), self.physical.get("y")
+        if x is None or y is None:
+            return "pixel size unknown"
+        return f"pixel {x.value:g} x {y.value:g} {x.unit if x.unit == y.unit else y.unit + ' / ' + x.unit}"
 
     def summary(self) -> dict[str, object]:
         """JSON-friendly summary (``chromatile ingest --json``)."""
@@ -59,6 +68,8 @@ class IngestResult:
             "ngff": self.ngff, "shard": self.shard, "chunks_written": self.chunks_written, "chunks_total": self.chunks_total, "workers": self.workers,
             "seconds": round(self.seconds, 3), "source_bytes": self.source_bytes,
             "mb_per_s": round(self.source_bytes / 1e6 / max(self.seconds, 1e-9), 1),
+            "pixel_size": {axis: {"value": size.value, "unit": size.unit} for axis, size in self.physical.items()},
+            "warnings": self.warnings,
         }
 
 
@@ -87,8 +98,19 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
     ``shard`` x ``shard`` pixel shards (default DEFAULT_SHARD).
 
     Raises :class:`IngestError` (a UserError) for anything wrong with the input or destination;
-    on any failure nothing is left in ``dest_dir`` and an existing store is untouched.
+    on any failure nothing is left in ``dest_dir`` and an existing store is untouched. tifffile's own
+    log lines are never printed: what it worked around is in the result's ``warnings``.
     """
+    with tifflog.captured() as logged:
+        result = _ingest(src, dest_dir, image_id=image_id, tile=tile, compression=compression, workers=workers,
+                         overwrite=overwrite, progress=progress, rescale=rescale, ngff=ngff, shard=shard)
+    result.warnings += tifflog.describe(src, logged)
+    return result
+
+
+def _ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None, tile: int | None,
+            compression: str | None, workers: int | None, overwrite: bool, progress: bool,
+            rescale: tuple[float, float] | None, ngff: str, shard: int | None) -> IngestResult:
     started = time.perf_counter()
     src, dest_dir = Path(src), Path(dest_dir)
     image_id = placement.check_id(image_id if image_id is not None else placement.id_from_path(src))
@@ -134,7 +156,7 @@ def ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None = None
         store_path=final, image_id=image_id, shape=source.shape, dtype=str(store_dtype),
         levels=levels, tile=tile, compression=name, ngff=ngff, shard=shard,
         chunks_written=written, chunks_total=total, workers=workers, seconds=time.perf_counter() - started,
-        source_bytes=source.nbytes,
+        source_bytes=source.nbytes, physical=source.physical, warnings=list(source.warnings),
     )
 
 

@@ -44,6 +44,7 @@ class Source:
     channel_names: list[str | None] = field(default_factory=list)
     channel_colors: list[str | None] = field(default_factory=list)
     physical: dict[str, PhysicalSize] = field(default_factory=dict)  # keys "z", "y", "x"
+    warnings: list[str] = field(default_factory=list)  # one line per problem worked around, naming the file
     close: Callable[[], None] = lambda: None
 
     @property

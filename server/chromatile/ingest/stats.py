@@ -61,6 +61,8 @@ class ChannelStats:
         start = lo + int(np.searchsorted(cumulative, total * LOW_PERCENTILE / 100, side="left"))
         end = lo + int(np.searchsorted(cumulative, total * HIGH_PERCENTILE / 100, side="left"))
         if end <= start:
-            # constant (or nearly) data still needs a window of width >= 1.
-            start, end = (start, start + 1) if start < self.size - 1 else (start - 1, start)
+            # The percentiles met (constant or nearly constant data), yet a window needs width >= 1 and
+            # must not draw the data black: the full range when there is one; a constant v > 0 ends the
+            # window at v, so it is drawn at full colour; an all-zero channel stays black.
+            start, end = (lo, hi) if lo < hi else (lo - 1, lo) if lo > 0 else (0, 1)
         return ChannelSummary(lo, hi, [int(v) for v in hist], (start, end))

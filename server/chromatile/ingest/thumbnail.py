@@ -41,7 +41,9 @@ def render(planes: list[np.ndarray], windows: list[tuple[int, int]], colors: lis
     height, width = thumbnail_size(*full_size)
     rgb = np.zeros((height, width, 3), np.float64)
     for plane, (lo, hi), color in zip(planes, windows, colors, strict=True):
-        values = np.clip((resize(plane, height, width) - lo) / max(hi - lo, 1), 0.0, 1.0)
+        resized = resize(plane, height, width)
+        # a zero-width window (only possible when given by hand) is a step at its edge, not all black
+        values = np.clip((resized - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (resized >= hi).astype(np.float64)
         weights = np.array([int(color[i : i + 2], 16) / 255.0 for i in (0, 2, 4)])
         rgb += values[..., None] * weights
     image = np.clip(np.floor(rgb * 255.0 + 0.5), 0, 255).astype(np.uint8)

@@ -55,32 +55,50 @@ def from_ome(xml: str, series_index: int = 0) -> tuple[list[str | None], list[st
     return names, colors, physical
 
 
-def _resolution(page: Any, unit: str | None) -> dict[str, PhysicalSize]:
-    """Pixel size from XResolution/YResolution (pixels per unit)."""
+# Resolutions that image software writes when it knows no pixel size, as (pixels per unit, TIFF
+# ResolutionUnit): 1 per unit, 72/96/150/300 dpi (also as px/cm), and vips's 1 px/mm (10 px/cm). Taken
+# as microscope pixels they would be 85 um to 2.5 cm, so they mean "pixel size unknown".
+SOFTWARE_DEFAULTS = [(1.0, 2), (72.0, 2), (96.0, 2), (150.0, 2), (300.0, 2),
+                     (1.0, 3), (10.0, 3)] + [(dpi / 2.54, 3) for dpi in (72.0, 96.0, 150.0, 300.0)]
+UNIT_NAMES = {2: "inch", 3: "cm"}
+
+
+def _is_software_default(per_unit: float, res_unit: int) -> bool:
+    return any(unit == res_unit and abs(per_unit - value) <= value * 1e-3 for value, unit in SOFTWARE_DEFAULTS)
+
+
+def _resolution(page: Any, unit: str | None) -> tuple[dict[str, PhysicalSize], str | None]:
+    """Pixel size from XResolution/YResolution (pixels per unit), and why it is unknown when the tags
+    hold a software default instead of a calibration."""
     tags = page.tags
     if "XResolution" not in tags or "YResolution" not in tags:
-        return {}
+        return {}, None
     res_unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 2
+    fractions = {}
+    for axis, tag in (("x", "XResolution"), ("y", "YResolution")):
+        num, den = tags[tag].value
+        if num > 0 and den > 0:
+            fractions[axis] = (num, den)
+    per_unit = {axis: num / den for axis, (num, den) in fractions.items()}
     if unit is None:
         # TIFF's own units: inch and centimetre; NONE means the values are meaningless.
         factor = {2: 25400.0, 3: 10000.0}.get(int(res_unit))
         if factor is None:
-            return {}
+            return {}, None
+        if per_unit and all(_is_software_default(v, int(res_unit)) for v in per_unit.values()):
+            shown = ", ".join(sorted({f"{v:g}" for v in per_unit.values()}))
+            return {}, (f"pixel size unknown: the resolution tags hold {shown} pixels per "
+                        f"{UNIT_NAMES[int(res_unit)]}, a default of image software, not a calibration")
         unit = "micrometer"
     else:
         factor = 1.0
-    out = {}
-    for axis, tag in (("x", "XResolution"), ("y", "YResolution")):
-        num, den = tags[tag].value
-        if num > 0 and den > 0:
-            out[axis] = PhysicalSize(factor * den / num, unit)
-    return out
+    return {axis: PhysicalSize(factor * den / num, unit) for axis, (num, den) in fractions.items()}, None
 
 
 def from_imagej(meta: dict[str, Any], page: Any) -> tuple[list[str | None], list[str | None], dict[str, PhysicalSize]]:
     """Channel colours from ImageJ LUTs, labels, and pixel sizes from resolution, spacing and unit."""
     unit = UNITS.get(str(meta.get("unit", "")).replace("\\u00B5", "µ"))
-    physical = _resolution(page, unit) if unit else {}
+    physical = _resolution(page, unit)[0] if unit else {}
     if unit and meta.get("spacing"):
         physical["z"] = PhysicalSize(float(meta["spacing"]), unit)
     colors: list[str | None] = []
@@ -98,6 +116,7 @@ def from_imagej(meta: dict[str, Any], page: Any) -> tuple[list[str | None], list
     return names, colors, physical
 
 
-def from_tags(page: Any) -> dict[str, PhysicalSize]:
-    """Pixel sizes of a plain TIFF, when its resolution unit is inch or centimetre."""
+def from_tags(page: Any) -> tuple[dict[str, PhysicalSize], str | None]:
+    """Pixel sizes of a plain TIFF when its resolution unit is inch or centimetre and the values are not
+    a software default; else none, with the reason in the second item when it was a default."""
     return _resolution(page, None)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from chromatile.ingest import tiffmeta
+from chromatile.ingest import tifflog, tiffmeta
 from chromatile.ingest.bands import PageBands
 from chromatile.ingest.errors import IngestError, one_line
 from chromatile.ingest.source import PhysicalSize, PlaneGroup, Source
@@ -52,19 +52,26 @@ def _plane_map(prefix: str, sizes: tuple[int, ...], samples: int) -> tuple[tuple
 
 
 def open_tiff(path: Path) -> Source:
-    """Open a TIFF file; the first series at full resolution is the image."""
-    try:
-        tif = tifffile.TiffFile(path)
-    except (tifffile.TiffFileError, struct.error, ValueError, OSError, IndexError, KeyError) as exc:
-        raise IngestError(f"{path}: not a readable TIFF file ({one_line(exc)})") from exc
-    try:
-        return _source(path, tif)
-    except IngestError:
-        tif.close()
-        raise
-    except Exception as exc:
-        tif.close()
-        raise IngestError(f"{path}: corrupt TIFF file ({one_line(exc)})") from exc
+    """Open a TIFF file; the first series at full resolution is the image.
+
+    What tifffile logs while reading the file's structure becomes the Source's warnings (in our words);
+    when the file cannot be used, the error alone says why.
+    """
+    with tifflog.captured() as logged:
+        try:
+            tif = tifffile.TiffFile(path)
+        except (tifffile.TiffFileError, struct.error, ValueError, OSError, IndexError, KeyError) as exc:
+            raise IngestError(f"{path}: not a readable TIFF file ({one_line(exc)})") from exc
+        try:
+            source = _source(path, tif)
+        except IngestError:
+            tif.close()
+            raise
+        except Exception as exc:
+            tif.close()
+            raise IngestError(f"{path}: corrupt TIFF file ({one_line(exc)})") from exc
+    source.warnings[:0] = tifflog.describe(path, logged)
+    return source
 
 
 def _source(path: Path, tif: tifffile.TiffFile) -> Source:
@@ -90,6 +97,7 @@ def _source(path: Path, tif: tifffile.TiffFile) -> Source:
     names: list[str | None] = []
     colors: list[str | None] = []
     physical: dict[str, PhysicalSize] = {}
+    warnings: list[str] = []
     fmt = "tiff"
     if tif.is_ome and tif.ome_metadata:
         fmt = "ome-tiff"
@@ -98,8 +106,11 @@ def _source(path: Path, tif: tifffile.TiffFile) -> Source:
         fmt = "imagej"
         names, colors, physical = tiffmeta.from_imagej(tif.imagej_metadata, kf)
     else:
-        physical = tiffmeta.from_tags(kf)
-    if samples in (3, 4) and kf.photometric == 2 and not any(names):  # RGB(A)
+        physical, unknown = tiffmeta.from_tags(kf)
+        if unknown:
+            warnings.append(f"{path}: {unknown}")
+    # RGB(A), also as YCbCr: how JPEG-compressed RGB is stored; tifffile's decoder returns it as RGB
+    if samples in (3, 4) and kf.photometric in (2, 6) and not any(names):
         names = RGB_NAMES[:samples] * (nc // samples)
         colors = RGB_COLORS[:samples] * (nc // samples)
 
@@ -125,5 +136,6 @@ def _source(path: Path, tif: tifffile.TiffFile) -> Source:
         channel_names=names[:nc] if len(names) >= nc else [],
         channel_colors=colors[:nc] if len(colors) >= nc else [],
         physical=physical,
+        warnings=warnings,
         close=close,
     )
