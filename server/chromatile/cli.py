@@ -10,7 +10,7 @@ from chromatile import __version__
 from chromatile.errors import UserError
 
 # Each module defines `register(subparsers) -> None`, which adds its parser and sets `func`.
-COMMANDS = ("ingest", "sample", "serve", "demo", "withdraw", "access")
+COMMANDS = ("ingest", "sample", "serve", "demo", "withdraw", "access", "publish")
 
 
 def build_parser() -> argparse.ArgumentParser:
