@@ -28,9 +28,9 @@ from chromatile.store import DataDir
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_browser_conftest() -> Any:
-    """tests/browser/conftest.py under its own name: its browser fixtures and readback helpers."""
-    spec = importlib.util.spec_from_file_location("chromatile_browser_fixtures", REPO / "tests/browser/conftest.py")
+def _load(name: str, path: Path) -> Any:
+    """A module of tests/browser under its own name (its folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -38,7 +38,9 @@ def _load_browser_conftest() -> Any:
     return module
 
 
-browser_fixtures = _load_browser_conftest()
+# the browser suite's fixtures and readback helpers, and its NumPy reference of the viewer's maths
+browser_fixtures = _load("chromatile_browser_fixtures", REPO / "tests/browser/conftest.py")
+viewer_reference = _load("chromatile_viewer_reference", REPO / "tests/browser/viewer_reference.py")
 browser = browser_fixtures.browser
 page = browser_fixtures.page
 webclient_built = browser_fixtures.webclient_built
