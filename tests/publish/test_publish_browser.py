@@ -3,7 +3,6 @@ image, its link opens a viewer that draws it exactly, and no request leaves the 
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 from collections.abc import Callable
@@ -12,13 +11,21 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from conftest import (add_image, browser_fixtures, expected_files, ramp16, run_publish, site_files, stack8,
-                      viewer_reference)
 from playwright.sync_api import Page
+from publish_helpers import (
+    add_image,
+    browser_fixtures,
+    expected_files,
+    get,
+    ramp16,
+    run_publish,
+    site_files,
+    stack8,
+    viewer_reference,
+)
 from werkzeug.serving import make_server
 
 import chromatile
-
 from chromatile.store import DataDir
 
 pytestmark = pytest.mark.browser
@@ -30,17 +37,6 @@ CHANNELS = [
 ]
 # ramp16's channel 1 is zero over tile (z=0, ty=0, tx=1): ingest leaves that chunk out, the host answers 404
 ABSENT_CHUNK = "data/public.ome.zarr/0/0/1/0/0/1"
-
-
-def get(base: str, path: str) -> tuple[int, bytes, str]:
-    parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.request("GET", "/" + path)
-        r = conn.getresponse()
-        return r.status, r.read(), r.getheader("Content-Type") or ""
-    finally:
-        conn.close()
 
 
 def watch_requests(page: Page) -> list[str]:
@@ -77,7 +73,7 @@ def assert_same_origin(urls: list[str], site: str) -> None:
 
 @pytest.mark.parametrize("host", ["nginx", "http.server"])
 def test_site_from_a_plain_static_host(host: str, data_dir: Path, tmp_path: Path, page: Page,
-                                       static_hosts: Callable[[str, Path], str], webclient_built: Path) -> None:
+                                       static_hosts: Callable[..., str], webclient_built: Path) -> None:
     out = tmp_path / "site"
     assert run_publish(data_dir, out).code == 0
     site = static_hosts(host, out)
@@ -110,7 +106,7 @@ def test_site_from_a_plain_static_host(host: str, data_dir: Path, tmp_path: Path
 
 
 def test_republish_under_a_running_host(data_dir: Path, tmp_path: Path, page: Page,
-                                        static_hosts: Callable[[str, Path], str], webclient_built: Path) -> None:
+                                        static_hosts: Callable[..., str], webclient_built: Path) -> None:
     out = tmp_path / "site"
     assert run_publish(data_dir, out).code == 0
     site = static_hosts("nginx", out)

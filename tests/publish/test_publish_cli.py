@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import add_image, expected_files, run_publish, site_files, stack8
+from publish_helpers import add_image, expected_files, run_publish, site_files, stack8
 
 from chromatile.errors import UserError
 from chromatile.publish import publish, tree

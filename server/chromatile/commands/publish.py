@@ -10,7 +10,7 @@ from pathlib import Path
 from chromatile.publish import PublishReport, publish
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `publish` parser."""
     p = subparsers.add_parser(
         "publish", help="write the images as a static site any web server, bucket or CDN can serve",

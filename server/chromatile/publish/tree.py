@@ -7,6 +7,7 @@ temporary name and renamed into place, so a reader never sees a partly written f
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -121,10 +122,8 @@ def _sync_one(src_root: str, dst_root: str, rel: str, st: os.stat_result, link: 
 def _remove_empty_dirs(root: str) -> None:
     for folder, _dirs, _files in os.walk(root, topdown=False):
         if folder != root:
-            try:
+            with contextlib.suppress(OSError):  # not empty
                 os.rmdir(folder)
-            except OSError:
-                pass  # not empty
 
 
 def remove_tree(path: str) -> int:
@@ -187,7 +186,5 @@ def clean_leftovers(root: str, depth: int = 2) -> None:
 
 
 def _unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
