@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import tifffile
 
+from chromatile.config import default_webclient_dir
 from chromatile.ingest import ingest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def site_files(out_dir: Path) -> set[str]:
 def expected_files(data_dir: Path, ids: list[str]) -> set[str]:
     """What a site of `ids` must hold, no more: site files, viewer bundle, one page and store each."""
     files = {"index.html", "catalog.json", ".nojekyll", ".chromatile-publish.json", "viewer/viewer.css"}
-    files |= {f"viewer/dist/{p.name}" for p in (REPO / "webclient/dist").iterdir() if not p.name.startswith(".")}
+    files |= {f"viewer/dist/{p.name}" for p in (default_webclient_dir() / "dist").iterdir() if not p.name.startswith(".")}
     for image_id in ids:
         files.add(f"view/{image_id}/index.html")
         store = data_dir / f"{image_id}.ome.zarr"

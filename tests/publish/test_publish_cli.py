@@ -68,7 +68,7 @@ def test_republish_updates_only_what_changed(data_dir: Path, tmp_path: Path) -> 
     assert [e["id"] for e in json.loads((out / "catalog.json").read_text())["images"]] == ["late"]
 
     # changed metadata (saved defaults rewrite .zattrs) re-syncs that store alone
-    DataDir(data_dir).update_zattrs("late", lambda attrs: {**attrs, "note": "changed"})
+    DataDir(data_dir).update_attrs("late", lambda attrs: {**attrs, "note": "changed"})
     fourth = run_publish(data_dir, out)
     assert summary(fourth.out)[:6] == (1, 0, 1, 0, 0, 1)
     assert json.loads((out / "data/late.ome.zarr/.zattrs").read_text())["note"] == "changed"
@@ -147,7 +147,7 @@ def test_failed_publish_leaves_no_page_pointing_at_missing_files(
     publish(data_dir, out)
     before = site_files(out)
     add_image(data_dir, "late", stack8(7))
-    DataDir(data_dir).update_zattrs("public", lambda attrs: {**attrs, "note": "changed"})
+    DataDir(data_dir).update_attrs("public", lambda attrs: {**attrs, "note": "changed"})
 
     real_place = tree.place_file
     calls = {"n": 0}

@@ -34,12 +34,12 @@ from chromatile.catalog import Catalog
 from chromatile.config import default_webclient_dir
 from chromatile.errors import UserError
 from chromatile.publish import pages, tree
-from chromatile.store import STORE_SUFFIX, ZARR_METADATA, DataDir, check_id
+from chromatile.store import STORE_SUFFIX, DataDir, check_id
+from chromatile.store.metadata import is_metadata_file
+from chromatile.store.paths import HIDDEN_METADATA
 
 MANIFEST = ".chromatile-publish.json"
 MANIFEST_FORMAT = 1
-# Files of a store that name the others; written after the chunks they describe.
-STORE_METADATA = ZARR_METADATA | {"zarr.json"}
 # What OUT_DIR holds that publish manages besides data/ and view/.
 SITE_FILES = ("index.html", pages.CATALOG_FILE, ".nojekyll", MANIFEST)
 BASE_URL_RE = re.compile(r"(https?://[A-Za-z0-9.-]+(:\d+)?)?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?\Z")
@@ -148,7 +148,7 @@ def _select(data: DataDir, catalog: Catalog, ids: Sequence[str] | None, include_
         check_id(image_id)
         if image_id not in present:
             raise UserError(f"no image {image_id!r} in {str(data.root)!r}")
-        state = data.state(image_id)
+        state = data.state(*data.find(image_id).names)  # an alias carries its target's state
         if state.withdrawn:
             if explicit:
                 raise UserError(f"image {image_id!r} is withdrawn: withdrawn images are never published")
@@ -200,7 +200,7 @@ def _fingerprint(store_real: str) -> str:
 
 def _keep(name: str) -> bool:
     """Names published from a store: Zarr's metadata and anything not hidden (no temp files)."""
-    return not name.startswith(".") or name in ZARR_METADATA
+    return not name.startswith(".") or name in HIDDEN_METADATA
 
 
 def _read_manifest(out: Path) -> dict[str, Any]:
@@ -235,7 +235,7 @@ def _update(data: DataDir, selected: dict[str, dict[str, Any]], out: Path, webcl
             continue
         if dst.is_dir():
             changes = tree.sync_tree(store_real, str(dst), link=link, keep=_keep,
-                                     last=lambda rel: rel.rsplit("/", 1)[-1] in STORE_METADATA)
+                                     last=is_metadata_file)
             report.updated.append(image_id)
         else:
             tmp = out / "data" / f"{tree.TMP_PREFIX}{image_id}{STORE_SUFFIX}"
