@@ -29,9 +29,9 @@ def check_id(image_id: str) -> str:
 
 
 def id_from_path(path: Path) -> str:
-    """A store id derived from a source file or folder name (``a b.ome.tif`` -> ``a-b``)."""
+    """A store id derived from a source file or folder name (``a b.ome.tif`` -> ``a-b``, ``x.ome.zarr`` -> ``x``)."""
     name = path.resolve().name
-    for ext in (".ome.tiff", ".ome.tif", ".tiff", ".tif"):
+    for ext in (".ome.tiff", ".ome.tif", ".tiff", ".tif", ".ome.zarr", ".zarr"):
         if name.lower().endswith(ext):
             name = name[: -len(ext)]
             break

@@ -1,4 +1,4 @@
-"""Open any supported source path: a TIFF file or a folder of per-slice TIFFs."""
+"""Open any supported source path: a TIFF file, a folder of per-slice TIFFs, or an OME-Zarr folder."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from chromatile.ingest.errors import IngestError
 from chromatile.ingest.folder import open_folder
 from chromatile.ingest.source import Source
 from chromatile.ingest.tiffsource import open_tiff
+from chromatile.ingest.zarrsource import is_ome_zarr, open_ome_zarr
 
 
 def open_source(path: str | Path) -> Source:
     """Open ``path`` for reading; raises IngestError naming the path when it cannot be used."""
     path = Path(path)
     if path.is_dir():
-        return open_folder(path)
+        return open_ome_zarr(path) if is_ome_zarr(path) else open_folder(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder")
     if not path.is_file():
