@@ -19,7 +19,7 @@ import numpy as np
 import zarr
 
 from chromatile.ingest.errors import IngestError, one_line
-from chromatile.ingest.source import PhysicalSize, PlaneGroup, Source
+from chromatile.ingest.source import PhysicalSize, PlaneGroup, ReadRows, Source
 
 AXES = ("t", "c", "z", "y", "x")
 # Bytes of source rows held per band read (all planes of a group together).
@@ -42,13 +42,13 @@ def _ome(group: zarr.Group) -> dict[str, Any]:
 def _open_image(path: Path) -> tuple[zarr.Group, dict[str, Any]]:
     try:
         group = zarr.open_group(str(path), mode="r")
-    except Exception as exc:  # noqa: BLE001 - zarr raises many types on damaged metadata
+    except Exception as exc:  # zarr raises many types on damaged metadata
         raise IngestError(f"{path}: not a readable Zarr group ({one_line(exc)})") from exc
     ome = _ome(group)
     if "multiscales" not in ome and "bioformats2raw.layout" in ome:
         try:
             group = zarr.open_group(str(path / "0"), mode="r")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # zarr raises many types on damaged metadata
             raise IngestError(f"{path}: bioformats2raw container without a readable series 0 ({one_line(exc)})") from exc
         ome = _ome(group)
     if "plate" in ome:
@@ -74,7 +74,7 @@ def open_ome_zarr(path: Path) -> Source:
         array = group[str(dataset["path"])]
     except (KeyError, IndexError, TypeError) as exc:
         raise IngestError(f"{path}: malformed multiscales metadata ({one_line(exc)})") from exc
-    except Exception as exc:  # noqa: BLE001 - zarr: missing or damaged array metadata
+    except Exception as exc:  # zarr raises many types on damaged metadata
         raise IngestError(f"{path}: cannot open its first resolution level ({one_line(exc)})") from exc
     if not isinstance(array, zarr.Array):
         raise IngestError(f"{path}: dataset {dataset['path']!r} is not an array")
@@ -95,7 +95,7 @@ def open_ome_zarr(path: Path) -> Source:
         unit = axis.get("unit") if isinstance(axis, dict) else None
         if names[i] in ("z", "y", "x") and unit in SPACE_UNITS and scale and i < len(scale):
             physical[names[i]] = PhysicalSize(float(scale[i]), str(unit))
-    omero = ome.get("omero") if isinstance(ome.get("omero"), dict) else {}
+    omero = ome["omero"] if isinstance(ome.get("omero"), dict) else {}
     channels = [c if isinstance(c, dict) else {} for c in omero.get("channels") or []][: size["c"]]
     labels: list[str | None] = [str(c["label"]) if c.get("label") else None for c in channels]
     colors: list[str | None] = [str(c["color"]) if isinstance(c.get("color"), str) and len(c["color"]) == 6
@@ -112,7 +112,7 @@ def open_ome_zarr(path: Path) -> Source:
     if per_plane > BAND_BUDGET:  # one source chunk row alone is too tall: read fewer rows at a time
         rows = max(1, BAND_BUDGET // (size["x"] * dtype.itemsize))
 
-    def read_group(t0: int, c0: int, z0: int, nt: int, nc: int, nz: int):  # noqa: ANN202
+    def read_group(t0: int, c0: int, z0: int, nt: int, nc: int, nz: int) -> ReadRows:
         def read(y0: int, y1: int, pool: Executor | None) -> np.ndarray:
             pos = {"t": slice(t0, t0 + nt), "c": slice(c0, c0 + nc), "z": slice(z0, z0 + nz),
                    "y": slice(y0, y1), "x": slice(None)}
