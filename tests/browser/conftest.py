@@ -127,6 +127,8 @@ IMAGES = {
     "ramp16": ramp16,
     "six8": six8,
     "many16": many16,
+    "many40": lambda: many16(40),
+    "many64": lambda: many16(64),
     "timed8": timed8,
     "big16": big16,
     "gone": lambda: stack8(2),

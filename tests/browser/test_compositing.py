@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Server, assert_close, canvas_size, open_viewer, render
-from playwright.sync_api import Page
+from conftest import SIDEBAR, Server, assert_close, canvas_size, open_viewer, render
+from playwright.sync_api import Browser, Page
 from viewer_reference import composite, view_of
 
 pytestmark = pytest.mark.browser
@@ -125,3 +125,62 @@ def test_twelve_channels_in_one_pass(page: Page, server: Server, blend: str) -> 
     d_draws = page.evaluate("() => window.chromatileViewer.stats.tileDraws") - draws
     d_frames = page.evaluate("() => window.chromatileViewer.stats.frames") - frames
     assert d_draws <= 2 * d_frames
+
+
+# ---- exact at the edges (issue 10, point 6) ----------------------------------------------------
+
+@pytest.mark.parametrize("center", [[65.5, 48.5], [64.5, 32.5], [1.5, 95.5]])
+def test_image_edge_on_a_pixel_centre(page: Page, server: Server, center: list[float]) -> None:
+    # Zoom 1 with a half-integer centre on an even canvas puts every image edge (and every tile
+    # boundary) exactly on a row or column of pixel centres: the pixel whose centre is on the right
+    # or bottom edge is outside the image (black), the one on the left or top edge is the first pixel.
+    open_viewer(page, server, "ramp16")
+    check(page, server, "ramp16", [channel("#ff0000", [0, 65000]), channel("#00ffff", [0, 60000])],
+          view={"center": center, "zoom": 1})
+
+
+def test_odd_canvas_height_at_integer_centre(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 256 + SIDEBAR, "height": 255}, device_scale_factor=1)
+    pg = context.new_page()
+    try:
+        open_viewer(pg, server, "ramp16")
+        assert canvas_size(pg) == (256, 255)
+        channels = [channel("#ffffff", [0, 65000]), channel("#ff00ff", [0, 60000])]
+        for view in ({"center": [65, 48], "zoom": 1}, {"center": [65, 47], "zoom": 1}, {"center": [30, 60], "zoom": 2}):
+            check(pg, server, "ramp16", channels, view=view)
+    finally:
+        context.close()
+
+
+# ---- every visible channel is drawn (issue 10, point 2) ---------------------------------------
+
+def dim(c: int) -> str:
+    """A dim primary per channel, so that 64 channels add up to at most ~220/255 per component."""
+    return ["#0a0000", "#000a00", "#00000a"][c % 3]
+
+
+@pytest.mark.parametrize("image_id,n", [("many40", 40), ("many64", 64)])
+def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: str, n: int) -> None:
+    page.add_init_script("""(() => {
+        const p = WebGL2RenderingContext.prototype, f = p.compileShader;
+        window.__compiles = 0;
+        p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
+    })()""")
+    open_viewer(page, server, image_id)
+    compiles = page.evaluate("() => window.__compiles")
+    view = {"center": [64, 64], "zoom": 2}
+    channels = [channel(dim(c), [700 * (c % 5), 65000 - 900 * (c % 7)]) for c in range(n)]
+    got = check(page, server, image_id, channels, view=view)
+    assert page.evaluate("() => window.chromatileViewer.maxChannels") >= 64
+    assert got[:96, :160].std() > 10
+    # Max blend: the last channel is the brightest, so it shows only if it is drawn.
+    channels[-1] = channel("#ffffff", [0, 65535])
+    check(page, server, image_id, channels, blend="max", view=view)
+    # Toggling channels on and off never recompiles the program.
+    for c in range(0, n, 3):
+        channels[c]["visible"] = False
+    check(page, server, image_id, channels, view=view)
+    channels = [dict(ch, visible=True) for ch in channels]
+    check(page, server, image_id, channels, view=view)
+    assert page.evaluate("() => window.__compiles") == compiles
+    assert not page.errors

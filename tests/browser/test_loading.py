@@ -178,3 +178,64 @@ def test_texture_cache_keeps_its_budget_by_evicting_least_recently_used(page: Pa
     assert tiles["C"] <= keys and tiles["D"] <= keys, "recent views stay resident"
     assert len(tiles["B"] & keys) == 3
     assert result["evictions"] >= 5
+
+
+# ---- never a blank frame on Z/T changes (issue 10, point 1) ------------------------------------
+
+GREY = [{"color": "#ffffff", "window": [0, 255], "visible": True, "gamma": 1, "invert": False, "colormap": "color"},
+        {"visible": False}]
+
+# A second viewer without Z/T prefetch (so a new plane is never resident), the 64 x 64 plane of
+# `late` or `timed8` filling its 256 x 256 canvas; every drawn frame records the grey value at the
+# canvas centre (0 = nothing drawn there).
+OPEN_RECORDING = """async (image) => {
+    const { createViewer } = await import('/viewer/dist/chromatile.js');
+    const box = document.createElement('div');
+    box.style.cssText = 'position:fixed;left:0;top:0;width:256px;height:256px;z-index:10';
+    document.body.append(box);
+    const v = createViewer(box, {source: `${location.origin}/data/${image}.ome.zarr`, ui: false,
+                                 prefetchZ: 0, prefetchT: 0, margin: 0});
+    await v.ready;
+    const gl = v.canvas.getContext('webgl2'), px = new Uint8Array(4);
+    window.__frames = [];
+    v.on('frame', () => { gl.readPixels(128, 128, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); window.__frames.push(px[0]); });
+    window.__v = v;
+}"""
+
+
+def open_recording(page: Page, server: Server, image: str, state: dict[str, Any]) -> None:
+    page.goto(f"{server.url}/view/{image}")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate(OPEN_RECORDING, image)
+    page.evaluate("async (s) => { window.__v.setState(s); await window.__v.whenIdle(); window.__frames = []; }", state)
+
+
+def test_z_jump_keeps_drawing_until_the_new_plane_arrives(page: Page, server: Server, slow: Any) -> None:
+    open_recording(page, server, "late", {"view": {"center": [32, 32], "zoom": 4}, "z": 6, "channels": GREY})
+    slow(400)
+    frames = page.evaluate("async () => { window.__v.setZ(0); await window.__v.whenIdle(); return window.__frames; }")
+    assert len(frames) >= 2, "frames were drawn while plane 0 loaded"
+    assert 0 not in frames, f"a frame drew nothing at the centre: {frames}"
+    assert frames[0] == 70 and frames[-1] == 10, "plane 6 stands in until plane 0 arrives"
+
+
+def test_t_jump_keeps_drawing_until_the_new_time_point_arrives(page: Page, server: Server, slow: Any) -> None:
+    open_recording(page, server, "timed8", {"view": {"center": [32, 32], "zoom": 4}, "t": 0, "z": 1, "channels": GREY})
+    slow(400)
+    frames = page.evaluate("async () => { window.__v.setT(3); await window.__v.whenIdle(); return window.__frames; }")
+    assert 0 not in frames, f"a frame drew nothing at the centre: {frames}"
+    assert frames[0] == 15 and frames[-1] == 135
+
+
+def test_z_slider_drag_never_draws_a_blank_frame(page: Page, server: Server, slow: Any) -> None:
+    open_recording(page, server, "late", {"view": {"center": [32, 32], "zoom": 4}, "z": 11, "channels": GREY})
+    slow(150)
+    # What the slider does while dragged: one setZ per animation frame, 11 down to 0.
+    frames = page.evaluate("""async () => {
+        const v = window.__v;
+        for (let z = 10; z >= 0; z--) { v.setZ(z); await new Promise(requestAnimationFrame); }
+        await v.whenIdle();
+        return window.__frames;
+    }""")
+    assert 0 not in frames, f"a frame drew nothing at the centre: {frames}"
+    assert frames[-1] == 10
