@@ -172,7 +172,7 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
     channels = [channel(dim(c), [700 * (c % 5), 65000 - 900 * (c % 7)]) for c in range(n)]
     got = check(page, server, image_id, channels, view=view)
     assert page.evaluate("() => window.chromatileViewer.maxChannels") >= 64
-    assert got[:96, :160].std() > 10
+    assert got[:96, :160].mean() > 40, "the picture is not black"
     # Max blend: the last channel is the brightest, so it shows only if it is drawn.
     channels[-1] = channel("#ffffff", [0, 65535])
     check(page, server, image_id, channels, blend="max", view=view)

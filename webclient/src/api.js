@@ -1,7 +1,7 @@
 // The embed API: createViewer(element, {source, ...}) -> a small public object over Viewer.
 import { Viewer } from './viewer.js';
 import { attachInteraction } from './interaction.js';
-import { COLORMAPS, BLENDS, MAX_CHANNELS } from './shader-builder.js';
+import { COLORMAPS, BLENDS } from './shader-builder.js';
 import { buildUi } from './ui/index.js';
 
 /**
@@ -25,14 +25,15 @@ export function createViewer(element, options = {}) {
     ready: viewer.ready.then(() => api),
     get stats() { return viewer.stats; },
     /** Chunk requests in flight (visible tiles, margin and Z/T prefetch). */
-    get inflight() { return viewer.inflight.size; },
+    get inflight() { return viewer.inflight; },
     /** True when the view is complete and its margin and Z/T prefetch have all arrived. */
     get settled() { return viewer.settled; },
     get source() { return viewer.source; },
     get canvas() { return viewer.canvas; },
     colormaps: COLORMAPS,
     blendModes: BLENDS,
-    maxChannels: MAX_CHANNELS,
+    /** Visible channels drawn at once (the GPU's limit, at least 100 on any WebGL2; 0 before `ready`). */
+    get maxChannels() { return viewer.maxChannels; },
     setChannel: (i, settings) => viewer.setChannel(i, settings),
     setBlend: (name) => viewer.setBlend(name),
     setZ: (z) => viewer.setZ(z),

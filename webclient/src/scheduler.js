@@ -1,6 +1,14 @@
-// Which tiles a view needs, in what order: pure functions of the source, the view and the canvas.
+// @ts-check
+// Tile geometry for the planner: pure functions of the source, a zoom or a level-0 rectangle.
 
-/** The pyramid level for `zoom` (CSS px per level-0 px): the coarsest one still at least as sharp as the screen. */
+/** @typedef {import('./types.js').ImageSource} ImageSource */
+
+/**
+ * The pyramid level for `zoom` (CSS px per level-0 px): the coarsest one still at least as sharp as the screen.
+ * @param {ImageSource} source
+ * @param {number} zoom
+ * @param {number} [dpr]
+ */
 export function chooseLevel(source, zoom, dpr = 1) {
   const z = zoom * dpr;
   let best = 0;
@@ -11,15 +19,14 @@ export function chooseLevel(source, zoom, dpr = 1) {
   return best;
 }
 
-/** Level-0 rectangle [x0, y0, x1, y1] seen by a canvas of cssW x cssH pixels. */
-export function viewRect(view, cssW, cssH) {
-  const hw = cssW / 2 / view.zoom, hh = cssH / 2 / view.zoom;
-  return [view.center[0] - hw, view.center[1] - hh, view.center[0] + hw, view.center[1] + hh];
-}
-
 /**
  * Tiles of `level` meeting the level-0 rectangle `rect` grown by `margin` tiles, nearest to the
  * rectangle's centre first. Each is {ty, tx, ring} where ring 0 is inside the rectangle.
+ * @param {ImageSource} source
+ * @param {number} level
+ * @param {[number, number, number, number]} rect
+ * @param {number} [margin]
+ * @returns {Array<{ty: number, tx: number, ring: number, dist: number}>}
  */
 export function tilesInRect(source, level, rect, margin = 0) {
   const lv = source.levels[level];
@@ -38,7 +45,14 @@ export function tilesInRect(source, level, rect, margin = 0) {
   return out;
 }
 
-/** Z (or T) indices to prefetch around `at`, in the direction of the last step first. */
+/**
+ * Z (or T) indices to prefetch around `at`, in the direction of the last step first.
+ * @param {number} at
+ * @param {number} size
+ * @param {number} depth
+ * @param {number} [direction]
+ * @returns {number[]}
+ */
 export function neighbours(at, size, depth, direction = 1) {
   const dir = direction < 0 ? -1 : 1;
   const out = [];

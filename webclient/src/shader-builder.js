@@ -4,7 +4,22 @@
 // writes the dispatchers, so a new colormap or blend mode is one new file.
 import sources from 'virtual:shaders';
 
-export const MAX_CHANNELS = 32;
+/**
+ * The most channels one pass is built for. The renderer lowers it to what the GPU allows: two
+ * uniform vectors per channel and one texture layer per channel, so at least 100 channels on any
+ * WebGL2 (224 fragment uniform vectors and 256 layers are the minimum the standard guarantees).
+ */
+export const MAX_CHANNELS = 256;
+
+/**
+ * Channels one pass can composite given the GPU's limits.
+ * @param {number} fragmentUniformVectors gl.MAX_FRAGMENT_UNIFORM_VECTORS
+ * @param {number} arrayLayers gl.MAX_ARRAY_TEXTURE_LAYERS
+ */
+export function channelCapacity(fragmentUniformVectors, arrayLayers) {
+  // 16 vectors left for the per-tile and global uniforms.
+  return Math.max(1, Math.min(MAX_CHANNELS, arrayLayers, Math.floor((fragmentUniformVectors - 16) / 2)));
+}
 
 function namesWithPrefix(prefix) {
   return Object.keys(sources)
@@ -23,14 +38,17 @@ function dispatcher(kind, names, signature, args) {
   return `vec3 ${signature} {\n${lines.join('\n')}\n  return vec3(0.0);\n}`;
 }
 
-/** Vertex and fragment source of the compositing program. */
-export function buildProgramSources() {
+/**
+ * Vertex and fragment source of the compositing program, for up to `maxChannels` visible channels.
+ * @param {number} [maxChannels]
+ */
+export function buildProgramSources(maxChannels = MAX_CHANNELS) {
   const colormaps = COLORMAPS.map((n) => sources[`colormap_${n}`]).join('\n') + '\n' +
     dispatcher('colormap', COLORMAPS, 'applyColormap(int id, float t, vec3 color)', 't, color');
   const blends = BLENDS.map((n) => sources[`blend_${n}`]).join('\n') + '\n' +
     dispatcher('blend', BLENDS, 'applyBlend(int id, vec3 acc, vec3 rgb)', 'acc, rgb');
   const fragment = sources['composite.frag']
-    .replace('__MAX_CHANNELS__', String(MAX_CHANNELS))
+    .replace('__MAX_CHANNELS__', String(maxChannels))
     .replace('//@colormaps', colormaps)
     .replace('//@blends', blends);
   return { vertex: sources['tile.vert'], fragment };

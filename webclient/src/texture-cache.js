@@ -46,6 +46,16 @@ export class TextureCache {
 
   touch(e) { e.used = ++this.clock; }
 
+  /**
+   * [t, z] of every plane with at least one tile on the GPU: where the planner looks for stand-ins.
+   * @returns {Array<[number, number]>}
+   */
+  planes() {
+    const seen = new Map();
+    for (const e of this.entries.values()) if (e.texture) seen.set(`${e.t}/${e.z}`, [e.t, e.z]);
+    return [...seen.values()];
+  }
+
   /** True when every channel in `channels` (indices) is loaded or settled as failed. */
   isReady(e, channels) {
     if (!e) return false;
