@@ -203,8 +203,9 @@ export class Viewer {
   get complete() { return this.#complete; }
   /** Chunk requests in flight. */
   get inflight() { return this.#loader ? this.#loader.size : 0; }
-  /** The GPU texture cache and the renderer, for tests and benchmarks. */
+  /** The GPU texture cache, the renderer and the decode worker pool, for tests and benchmarks. */
   get cache() { return this.#cache; }
+  get pool() { return this.#pool; }
   get renderer() { return this.#renderer; }
 
   /** True when the view is complete and nothing it wants (margin, Z/T prefetch) is loading or waiting. */
