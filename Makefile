@@ -15,11 +15,13 @@ demo: python-deps web-deps
 test: test-deps lint
 	$(VENV)/bin/pytest
 
-# The gates every commit passes: ruff (lint + import order), mypy --strict on the package, eslint.
+# The gates every commit passes: ruff (lint + import order), mypy --strict on the package, eslint, and
+# tsc over the viewer's JSDoc types (files starting with `// @ts-check`).
 lint: python-test-deps web-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	npx --no-install eslint .
+	npx --no-install tsc -p webclient --noEmit
 
 bench: test-deps
 	$(PY) bench/ingest

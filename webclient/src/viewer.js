@@ -2,7 +2,7 @@
 // The viewer core: holds the state (view, Z, T, blend, channel settings; private, read through
 // getState() and read-only getters), validates changes, and runs the frame: plan (planner.js), load
 // (loader.js), draw (renderer.js). UI modules and interaction use only the public members.
-import { openImage, StoreError } from './zarr.js';
+import { openImage as openStore, StoreError } from './zarr.js';
 import { DecodePool } from './decode-pool.js';
 import { TextureCache, tileKey, READY } from './texture-cache.js';
 import { Renderer, WebGLUnavailable } from './renderer.js';
@@ -44,6 +44,12 @@ function deepFreeze(o) {
   if (o && typeof o === 'object') { for (const v of Object.values(o)) deepFreeze(v); Object.freeze(o); }
   return o;
 }
+
+/**
+ * The store layer's contract with the viewer (zarr.js implements it).
+ * @type {(url: string, options: {token: ?string}) => Promise<ImageSource>}
+ */
+const openImage = /** @type {any} */ (openStore);
 
 // Z or T changes closer together than this are a drag (or a held key): only coarse levels load.
 const MOVING_MS = 150;

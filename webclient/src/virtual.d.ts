@@ -1,0 +1,9 @@
+// Modules the build generates (webclient/build.mjs), declared for the type check.
+declare module 'virtual:shaders' {
+  const sources: Record<string, string>;
+  export default sources;
+}
+declare module 'virtual:decode-worker' {
+  const source: string;
+  export default source;
+}
