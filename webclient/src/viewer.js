@@ -47,7 +47,7 @@ function deepFreeze(o) {
 
 /**
  * The store layer's contract with the viewer (zarr.js implements it).
- * @type {(url: string, options: {token: ?string}) => Promise<ImageSource>}
+ * @type {(url: string, options: {token: ?string, image: ?string}) => Promise<ImageSource>}
  */
 const openImage = /** @type {any} */ (openStore);
 
