@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import termios
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fcntl import ioctl
 from pathlib import Path
 from typing import Any
 
-from conftest import fetch, wait_for
+import pytest
+from conftest import CHROMATILE, fetch, free_port, wait_for, wait_for_port
 
 from chromatile.commands.serve import DRAIN_SECONDS, KILL_TIMEOUT
 
@@ -260,3 +264,106 @@ def test_sigterm_answers_every_request_sent_before_it_and_closes_connections_whi
     later = [r for r in load.records if r.started > closing[0].ended and r.status is not None]
     assert all(r.connection == "close" for r in later)
     assert all(r.connection != "close" for r in load.records if r.ended < signalled)
+
+
+# docs/server.md, "Internet-facing": nginx takes the clients, chromatile only ever talks to nginx
+INTERNET_FACING = """
+  limit_conn_zone $binary_remote_addr zone=perip:10m;
+  upstream chromatile { server UPSTREAM; keepalive 32; }
+  server {
+    listen LISTEN;
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    send_timeout 10s;
+    keepalive_timeout 30s;
+    client_max_body_size 1m;
+    limit_conn perip 64;
+    location / {
+      proxy_pass http://chromatile;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_buffering on;
+      proxy_buffers 16 64k;
+    }
+  }
+"""
+
+
+@pytest.fixture
+def nginx_front(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Factory: nginx with the internet-facing recipe in front of `upstream`; stopped after the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(upstream: str) -> str:
+        prefix = tmp_path / f"nginx{len(procs)}"
+        prefix.mkdir()
+        port = free_port()
+        temp = "\n".join(f"  {k}_temp_path {prefix}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        recipe = (INTERNET_FACING.replace("UPSTREAM", upstream.removeprefix("http://"))
+                  .replace("LISTEN", f"127.0.0.1:{port}"))
+        (prefix / "nginx.conf").write_text(f"""
+{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+  access_log off;
+{temp}
+{recipe}
+}}
+""")
+        proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(prefix), "-c",
+                                 str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        wait_for_port(port, proc)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc in procs:
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=10)
+
+
+def test_internet_facing_nginx_recipe_shields_even_a_plain_granian(nginx_front, data_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    # chromatile's app under granian's own defaults, without `chromatile serve`'s protections (that
+    # starved like `serve` did): nginx buffering whole answers alone must keep tiles flowing
+    webclient = tmp_path / "webclient"
+    (webclient / "dist").mkdir(parents=True)
+    bundle = os.urandom(BUNDLE_SIZE)
+    (webclient / "dist" / "chromatile.js").write_bytes(bundle)
+    port = free_port()
+    log = open(tmp_path / "granian.log", "wb")  # noqa: SIM115 - owned by the process
+    granian = subprocess.Popen(
+        [str(CHROMATILE.parent / "granian"), "--interface", "wsgi", "--factory", "--http", "1", "--no-ws",
+         "--workers", "2", "--blocking-threads", "4", "--port", str(port), "chromatile:create_app"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "CHROMATILE_DATA_DIR": str(data_dir), "CHROMATILE_WEBCLIENT_DIR": str(webclient)})
+    log.close()
+    try:
+        wait_for_port(port, granian)
+        base = nginx_front(f"127.0.0.1:{port}")
+        wait_for(lambda: fetch(base, TILE, timeout=10).status == 200, what="a tile through nginx")
+        nginx_port = int(base.rsplit(":", 1)[1])
+        socks = non_readers(nginx_port, "/viewer/dist/chromatile.js", 40, 20)
+        try:
+            wait_for(lambda: all(unread_bytes(s) > 0 for s in socks), what="answers queued on all 40 connections")
+            for _ in range(3):
+                status, took = timed_tile(base)
+                assert status == 200
+                assert took < 2.0, f"a tile took {took:.2f} s through nginx with 40 non-reading clients"
+        finally:
+            for s in socks:
+                s.close()
+    finally:
+        granian.send_signal(signal.SIGTERM)
+        try:
+            granian.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            granian.kill()
+            granian.wait()
+
