@@ -156,6 +156,17 @@ def test_a_killed_worker_is_replaced_and_requests_keep_being_answered(serve_proc
     assert proc.wait(timeout=DRAIN_SECONDS + KILL_TIMEOUT + 20) == 0
 
 
+
+def test_a_worker_that_dies_again_at_once_stops_the_server_with_status_1(serve_process, data_dir: Path) -> None:
+    # a crash loop (e.g. a broken install): the supervisor must see it, not a server limping on
+    base, proc = serve_process(data_dir, "--workers", "2", env={"CHROMATILE_DEBUG_HEADERS": "1"})
+    first, second = wait_until_every_worker_answers(base, proc, 2)
+    os.kill(first, signal.SIGKILL)
+    replaced = wait_for(lambda: [p for p in workers_of(proc.pid) if p not in (first, second)] if proc.poll() is None
+                        else None, timeout=60, what="a replacement worker")
+    os.kill(replaced[0], signal.SIGKILL)  # within 5.5 s of its start
+    assert proc.wait(timeout=DRAIN_SECONDS + KILL_TIMEOUT + 20) == 1
+
 def non_readers(port: int, path: str, count: int, pipelined: int) -> list[socket.socket]:
     """`count` connections with a tiny receive buffer, each pipelining `pipelined` GETs of `path` and
     never reading an answer."""
