@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from conftest import CHROMATILE, fetch, free_port, wait_for_port
+from conftest import CHROMATILE, fetch, free_port, wait_for, wait_for_port
 
 from chromatile.config import Settings, settings_env
 from chromatile.errors import UserError
@@ -46,9 +45,9 @@ def test_serve_runs_worker_processes_and_stops_gracefully(data_dir: Path, tmp_pa
     try:
         wait_for_port(port, proc)
         assert fetch(f"http://127.0.0.1:{port}", "/api/health").json() == {"status": "ok", "images": 2}
-        time.sleep(0.5)
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        assert len(children) == 2  # two worker processes under the main process
+        # two worker processes under the main process (the second may still be starting)
+        wait_for(lambda: len(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()) == 2,
+                 what="two worker processes")
     finally:
         proc.send_signal(sig)
         code = proc.wait(timeout=20)
