@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ DEFAULT_COLORS = ("0000FF", "00FF00", "FF0000", "FF00FF", "00FFFF", "FFFF00", "F
 DEFAULT_ACTIVE = 4  # channels 0..3 are shown when a store does not say
 DEFAULT_GAMMA = 1.0
 DEFAULT_COLORMAP = "color"
+COLOR_RE = re.compile(r"#?[0-9A-Fa-f]{6}")
 # Zarr v2 dtype strings and Zarr v3 data_type names of the integer types, with their maximum.
 _INT_MAX = {"uint8": 255, "uint16": 65535, "uint32": 2**32 - 1, "uint64": 2**64 - 1,
             "int8": 127, "int16": 32767, "int32": 2**31 - 1, "int64": 2**63 - 1}
@@ -246,27 +248,30 @@ def _read_level(folder: str, path: str, scale: list[float]) -> LevelMeta:
 
 
 def _stats(block: dict[str, Any]) -> ChannelStats | None:
-    if not isinstance(block, dict) or block.get("min") is None or block.get("max") is None:
+    if not isinstance(block, dict) or not (_number(block.get("min")) and _number(block.get("max"))):
         return None
-    return ChannelStats(min=block["min"], max=block["max"], histogram=block.get("histogram") or {})
+    histogram = block.get("histogram")
+    return ChannelStats(min=block["min"], max=block["max"], histogram=histogram if isinstance(histogram, dict) else {})
 
 
 def _channel(index: int, count: int, dtype: str, stored: dict[str, Any], render: dict[str, Any],
              stats: ChannelStats | None) -> ChannelMeta:
+    """Stored fields where they are usable (the same tests as the viewer's twin), defaults elsewhere."""
     base = default_channel(index, count, dtype, stats)
     window = _dict(stored.get("window"), f"omero.channels[{index}].window")
-    start = window.get("start", base.window[0])
-    end = window.get("end", base.window[1])
     color = stored.get("color")
+    label = stored.get("label")
+    gamma = render.get("gamma")
+    colormap = render.get("colormap")
     return ChannelMeta(
-        label=stored.get("label") or base.label,
-        color=color.upper() if isinstance(color, str) and len(color) == 6 else base.color,
-        active=bool(stored.get("active", base.active)),
-        inverted=bool(stored.get("inverted", base.inverted)),
-        window=(start, end),
-        range=(window.get("min", base.range[0]), window.get("max", base.range[1])),
-        gamma=float(render.get("gamma", base.gamma)),
-        colormap=str(render.get("colormap", base.colormap)),
+        label=str(label) if label else base.label,
+        color=color.lstrip("#").upper() if isinstance(color, str) and COLOR_RE.fullmatch(color) else base.color,
+        active=bool(stored["active"]) if "active" in stored else base.active,
+        inverted=bool(stored.get("inverted")),
+        window=(_num(window, "start", base.window[0]), _num(window, "end", base.window[1])),
+        range=(_num(window, "min", base.range[0]), _num(window, "max", base.range[1])),
+        gamma=float(gamma) if gamma is not None and _number(gamma) else base.gamma,
+        colormap=str(colormap) if colormap else base.colormap,
         stats=stats,
     )
 
@@ -379,6 +384,11 @@ def write_channels(doc: dict[str, Any], image: ImageMeta, channels: list[Channel
 
 def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _num(block: dict[str, Any], key: str, default: float) -> float:
+    value = block.get(key)
+    return value if isinstance(value, int | float) and _number(value) else default
 
 
 def _ints(values: Any) -> list[int]:

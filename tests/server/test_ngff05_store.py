@@ -151,3 +151,24 @@ def test_save_as_default_on_a_store_without_omero_writes_a_complete_block(live05
     r = live05.get("/api/images/bare5/defaults", method="PUT", headers=AUTH,
                    body=json.dumps({"channels": [{"window": [0, 300]}, {}, {}, {}, {}]}).encode())
     assert (r.status, r.json()) == (400, {"error": "channels[0].window must be [lo, hi] with 0 <= lo < hi <= 255"})
+
+
+def test_unusable_omero_fields_fall_back_to_the_defaults_like_the_viewer(live05: LiveServer) -> None:
+    """The same tests as the viewer's twin (webclient/src/store/defaults.js): '#rrggbb' is a colour, a
+    window bound or gamma that is no number, an empty label or colormap is replaced by its default."""
+    store = live05.data_dir / "odd5.ome.zarr"
+    foreign_store(store, 3)
+    doc = json.loads((store / "zarr.json").read_text())
+    doc["attributes"]["ome"]["omero"] = {"channels": [
+        {"label": "", "color": "#ff8800", "window": {"start": "low", "end": 200}, "active": False},
+        {"label": "two", "color": "red", "window": {"start": 5, "end": None}},
+        {"color": "00ff00"},
+    ]}
+    doc["attributes"]["chromatile"] = {"rendering": [{"gamma": "x", "colormap": ""}, {"gamma": 2}],
+                                       "channels": [{}, {"min": 3, "max": 99}]}
+    (store / "zarr.json").write_text(json.dumps(doc))
+    channels = live05.get("/api/images/odd5").json()["channels"]
+    assert [(c["label"], c["color"], c["active"]) for c in channels] == [
+        ("Channel 0", "FF8800", False), ("two", "00FF00", True), ("Channel 2", "00FF00", True)]
+    assert [(c["window"]["start"], c["window"]["end"]) for c in channels] == [(0, 200), (5, 99), (0, 255)]
+    assert [(c["gamma"], c["colormap"]) for c in channels] == [(1.0, "color"), (2.0, "color"), (1.0, "color")]
