@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any, Protocol
 
+from chromatile import storefacts
 from chromatile.errors import NotFound, UserError
 from chromatile.store import DataDir
 
@@ -91,5 +92,20 @@ class Catalog:
                 "levels": len(summary["levels"]),
                 "channels": [c["label"] for c in summary["channels"]],
                 "private": is_private,
+                **self.disk_facts(image_id, summary),
             })
         return entries
+
+    def disk_facts(self, image_id: str, summary: dict[str, Any]) -> dict[str, Any]:
+        """`size_bytes` and `ingested` of one store, cached like its metadata (a walk of every chunk)."""
+        try:
+            store_real = self.data.resolve_store(image_id)
+            key = f"chromatile:facts:{self.data.real}:{image_id}:{self.data.metadata_version(store_real)}"
+            facts = self.cache.get(key)
+            if facts is None:
+                facts = {"size_bytes": storefacts.disk_bytes(store_real),
+                         "ingested": storefacts.ingested_at(store_real, summary["levels"][0]["path"])}
+                self.cache.set(key, facts)
+        except (OSError, UserError):
+            return {"size_bytes": None, "ingested": None}  # vanished since it was listed
+        return dict(facts)

@@ -1,7 +1,8 @@
 """"Save as default": validate a viewer's channel settings and write them into a store's metadata.
 
 Body: `{"channels": [{"color": "#rrggbb", "window": [lo, hi], "visible": true, "gamma": 1.0,
-"invert": false, "colormap": "color"}, ...]}`, one entry per channel, every field optional.
+"invert": false, "colormap": "color"}, ...], "groups": [...]}`, one entry per channel, every field
+optional; `groups` (optional) replaces the store's channel groups (see validate_groups).
 Mapping (docs/store-format.md): color -> omero.channels[i].color (RRGGBB), window -> window.start/end,
 visible -> active, invert -> inverted, gamma/colormap -> chromatile.rendering[i]; `omero` is at the top of
 `.zattrs` (0.4) or under `attributes.ome` of `zarr.json` (0.5), written through chromatile.storemeta.
@@ -21,11 +22,15 @@ from chromatile.errors import BadRequest
 COLOR_RE = re.compile(r"#?([0-9A-Fa-f]{6})\Z")
 COLORMAP_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 FIELDS = ("color", "window", "visible", "gamma", "invert", "colormap")
+# A channel group's entry: the channel index and its settings (its visibility is being in the group).
+GROUP_FIELDS = ("color", "window", "gamma", "invert", "colormap")
+MAX_GROUPS = 64
+GROUP_NAME_MAX = 64
 
 
 def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
     """Checked, normalised settings per channel; BadRequest naming the first problem."""
-    if not isinstance(body, dict) or set(body) != {"channels"}:
+    if not isinstance(body, dict) or "channels" not in body or set(body) - {"channels", "groups"}:
         raise BadRequest('the body must be a JSON object {"channels": [...]}')
     channels = body["channels"]
     if not isinstance(channels, list) or len(channels) != channel_count:
@@ -33,41 +38,97 @@ def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
     top = storemeta.dtype_max(dtype)
     result = []
     for i, entry in enumerate(channels):
-        where = f"channels[{i}]"
-        if not isinstance(entry, dict):
-            raise BadRequest(f"{where} must be an object")
-        unknown = sorted(set(entry) - set(FIELDS))
-        if unknown:
-            raise BadRequest(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
-        out: dict[str, Any] = {}
-        if "color" in entry:
-            m = COLOR_RE.match(entry["color"]) if isinstance(entry["color"], str) else None
-            if not m:
-                raise BadRequest(f"{where}.color must be '#rrggbb'")
-            out["color"] = m.group(1).upper()
-        if "window" in entry:
-            w = entry["window"]
-            if (not isinstance(w, list) or len(w) != 2 or not all(_number(v) for v in w)
-                    or not 0 <= w[0] < w[1] <= top):
-                raise BadRequest(f"{where}.window must be [lo, hi] with 0 <= lo < hi <= {top}")
-            out["window"] = [_plain(w[0]), _plain(w[1])]
-        for name in ("visible", "invert"):
-            if name in entry:
-                if not isinstance(entry[name], bool):
-                    raise BadRequest(f"{where}.{name} must be true or false")
-                out[name] = entry[name]
-        if "gamma" in entry:
-            g = entry["gamma"]
-            if not _number(g) or not 0.01 <= g <= 100:
-                raise BadRequest(f"{where}.gamma must be a number in [0.01, 100]")
-            out["gamma"] = float(g)
-        if "colormap" in entry:
-            c = entry["colormap"]
-            if not isinstance(c, str) or not COLORMAP_RE.match(c):
-                raise BadRequest(f"{where}.colormap must be a colormap name like 'color' or 'viridis'")
-            out["colormap"] = c
-        result.append(out)
+        result.append(_check_entry(entry, f"channels[{i}]", top, FIELDS))
     return result
+
+
+def _check_entry(entry: Any, where: str, top: int, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """One channel's settings checked and normalised; BadRequest naming `where` and the field."""
+    if not isinstance(entry, dict):
+        raise BadRequest(f"{where} must be an object")
+    unknown = sorted(set(entry) - set(allowed))
+    if unknown:
+        raise BadRequest(f"{where} has unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    out: dict[str, Any] = {}
+    if "color" in entry:
+        m = COLOR_RE.match(entry["color"]) if isinstance(entry["color"], str) else None
+        if not m:
+            raise BadRequest(f"{where}.color must be '#rrggbb'")
+        out["color"] = m.group(1).upper()
+    if "window" in entry:
+        w = entry["window"]
+        if (not isinstance(w, list) or len(w) != 2 or not all(_number(v) for v in w)
+                or not 0 <= w[0] < w[1] <= top):
+            raise BadRequest(f"{where}.window must be [lo, hi] with 0 <= lo < hi <= {top}")
+        out["window"] = [_plain(w[0]), _plain(w[1])]
+    for name in ("visible", "invert"):
+        if name in entry:
+            if not isinstance(entry[name], bool):
+                raise BadRequest(f"{where}.{name} must be true or false")
+            out[name] = entry[name]
+    if "gamma" in entry:
+        g = entry["gamma"]
+        if not _number(g) or not 0.01 <= g <= 100:
+            raise BadRequest(f"{where}.gamma must be a number in [0.01, 100]")
+        out["gamma"] = float(g)
+    if "colormap" in entry:
+        c = entry["colormap"]
+        if not isinstance(c, str) or not COLORMAP_RE.match(c):
+            raise BadRequest(f"{where}.colormap must be a colormap name like 'color' or 'viridis'")
+        out["colormap"] = c
+    return out
+
+
+def validate_groups(body: dict[str, Any], channel_count: int, dtype: str) -> list[dict[str, Any]] | None:
+    """The body's channel groups, checked (None when it has no `groups`).
+
+    `groups`: `[{"name": "immune", "channels": [{"index": 3, "color": ..., "window": ..., "gamma": ...,
+    "invert": ..., "colormap": ...}, ...]}, ...]`: named sets of visible channels with their settings,
+    stored as `chromatile.groups` (docs/store-format.md). Colours are kept as the viewer sends them.
+    """
+    if "groups" not in body:
+        return None
+    groups = body["groups"]
+    if not isinstance(groups, list) or len(groups) > MAX_GROUPS:
+        raise BadRequest(f"'groups' must be a list of at most {MAX_GROUPS} groups")
+    top = storemeta.dtype_max(dtype)
+    result: list[dict[str, Any]] = []
+    for i, group in enumerate(groups):
+        where = f"groups[{i}]"
+        if not isinstance(group, dict) or set(group) != {"name", "channels"}:
+            raise BadRequest(f'{where} must be an object {{"name": ..., "channels": [...]}}')
+        name = group["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > GROUP_NAME_MAX:
+            raise BadRequest(f"{where}.name must be a non-empty name of at most {GROUP_NAME_MAX} characters")
+        if any(g["name"] == name for g in result):
+            raise BadRequest(f"{where}.name {name!r} is used by an earlier group")
+        entries = group["channels"]
+        if not isinstance(entries, list):
+            raise BadRequest(f"{where}.channels must be a list")
+        channels = []
+        for j, entry in enumerate(entries):
+            at = f"{where}.channels[{j}]"
+            index = entry.get("index") if isinstance(entry, dict) else None
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < channel_count:
+                raise BadRequest(f"{at}.index must be a channel index in [0, {channel_count - 1}]")
+            if any(c["index"] == index for c in channels):
+                raise BadRequest(f"{at}.index {index} is listed twice")
+            settings = _check_entry({k: v for k, v in entry.items() if k != "index"}, at, top, GROUP_FIELDS)
+            if "color" in settings:
+                settings["color"] = "#" + settings["color"].lower()
+            channels.append({"index": index, **settings})
+        result.append({"name": name, "channels": channels})
+    return result
+
+
+def apply_groups(doc: dict[str, Any], groups: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """`doc` (`.zattrs`, or a 0.5 `zarr.json`) with `chromatile.groups` set; unchanged when None."""
+    if groups is None:
+        return doc
+    new = copy.deepcopy(doc)
+    holder = new.setdefault("attributes", {}) if new.get("zarr_format") == 3 else new
+    holder.setdefault("chromatile", {})["groups"] = groups
+    return new
 
 
 def apply(doc: dict[str, Any], store_dir: str, settings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -188,10 +188,21 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+DOCKED_PANEL = """(() => {
+  const dock = () => document.documentElement.style.setProperty('--ct-fold-below', '0px');
+  if (document.documentElement) dock();
+  else new MutationObserver((_, obs) => { if (document.documentElement) { dock(); obs.disconnect(); } })
+    .observe(document, { childList: true });
+})();"""
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh page whose viewer canvas is CANVAS x CANVAS CSS pixels at device pixel ratio 1."""
     context = browser.new_context(viewport={"width": CANVAS + SIDEBAR, "height": CANVAS}, device_scale_factor=1)
+    # The tests of the docked panel keep it next to a 256 px canvas, below the width where the panel
+    # folds away for people (test_layout.py tests the fold with the default).
+    context.add_init_script(DOCKED_PANEL)
     pg = context.new_page()
     pg.errors = []  # type: ignore[attr-defined]
     pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))  # type: ignore[attr-defined]

@@ -80,18 +80,30 @@ def test_auto_contrast_uses_histogram_percentiles_and_reset_restores_defaults(pa
         assert (ch["gamma"], ch["invert"], ch["colormap"], ch["visible"]) == (1, False, "color", True)
 
 
-def test_readout_shows_every_channel_and_the_physical_position(page: Page, server: Server) -> None:
+def readout_table(page: Page) -> dict[str, str]:
+    """{channel label: value} of the readout table."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.ct-readout-value')]
+        .map((td) => [td.previousElementSibling.textContent, td.textContent]))""")
+
+
+def test_readout_shows_the_visible_channels_and_the_physical_position(page: Page, server: Server) -> None:
     open_viewer(page, server, "ramp16")
     render(page, {"view": VIEW, "z": 2})
     page.mouse.move(2 * 37 + 1, 2 * 21 + 1)  # data pixel (37, 21)
-    readout = page.locator(".ct-readout")
     page.wait_for_function("document.querySelector('.ct-readout').textContent.includes('x 37')")
     a = server.arrays["ramp16"]
-    text = readout.text_content() or ""
-    assert "x 37, y 21" in text and "(9.25, 5.25 µm)" in text and "z 2" in text
-    assert f"Channel 0: {a[0, 2, 21, 37]}" in text and f"Channel 1: {a[1, 2, 21, 37]}" in text
+    text = page.locator(".ct-readout-pos").text_content() or ""
+    # planes are counted from 1, as on the Z slider ("3 / 3")
+    assert "x 37, y 21" in text and "(9.25, 5.25 µm)" in text and "z 3 / 3" in text
+    assert page.locator('.ct-slider[data-axis="Z"] .ct-slider-value').text_content() == "3 / 3"
+    assert readout_table(page) == {"Channel 0": str(a[0, 2, 21, 37]), "Channel 1": str(a[1, 2, 21, 37])}
     values = page.evaluate("() => window.chromatileViewer.valuesAt(100, 90).map((v) => v.value)")
     assert values == [int(a[0, 2, 90, 100]), int(a[1, 2, 90, 100])]
+    # a hidden channel leaves the table
+    page.evaluate("() => window.chromatileViewer.setChannel(0, {visible: false})")
+    page.mouse.move(2 * 38 + 1, 2 * 21 + 1)
+    page.wait_for_function("document.querySelector('.ct-readout').textContent.includes('x 38')")
+    assert readout_table(page) == {"Channel 1": str(a[1, 2, 21, 38])}
 
 
 def test_scale_bar_is_in_physical_units(page: Page, server: Server) -> None:

@@ -45,4 +45,23 @@ def test_t_round_trips_and_bad_parts_are_ignored(page: Page, server: Server) -> 
     ch0 = state["channels"][0]
     assert (ch0["window"], ch0["gamma"], ch0["invert"], ch0["colormap"]) == ([5, 60], 2, True, "grey")
     assert state["channels"][1]["window"] != [5, 60]
-    assert not page.locator(".ct-message").count()
+    text = page.locator(".ct-message-state").text_content() or ""
+    assert text.startswith("Part of the link was ignored:")
+    for part in ('zoom "nope" is not a number', 'blend mode "nosuch" is unknown',
+                 'channel 1: colour "zzzzzz" is not rrggbb', 'channel 2: "banana" is not a channel entry'):
+        assert part in text
+
+
+def test_every_ignored_part_of_a_link_is_named(page: Page, server: Server) -> None:
+    # A window with lo > hi and 5 channel entries for the 2 channels of ramp16: the rest of the link is used.
+    ch = "1,ff0000,900,100,1,0,color;0,00ff00,10,20,1,0,color;1,ffffff,1,2,1,0,color;1,ffffff,1,2,1,0,color;" \
+         "1,ffffff,1,2,1,0,color"
+    page.goto(f"{server.url}/view/ramp16#z=1&ch={ch}")
+    page.wait_for_selector(".ct-message-state")
+    text = page.locator(".ct-message-state").text_content() or ""
+    assert "channel 1: window 900..100 has its minimum above its maximum" in text
+    assert "5 channel entries for an image of 2 channels: the last 3 were not used" in text
+    state = page.evaluate("() => window.chromatileViewer.getState()")
+    assert state["channels"][0]["color"] == "#ff0000" and state["channels"][0]["window"] != [900, 100]
+    assert state["channels"][1] == {**state["channels"][1], "visible": False, "window": [10, 20]}
+    assert state["z"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -16,7 +17,14 @@ from conftest import LiveServer, ingest_pixels, ramp_pixels
 def test_catalog_lists_every_store(live: LiveServer) -> None:
     r = live.get("/api/images")
     assert r.status == 200
-    assert r.json() == {"images": [
+    images = r.json()["images"]
+    for entry in images:
+        store = live.data_dir / f"{entry['id']}.ome.zarr"
+        files = [p for p in store.rglob("*") if p.is_file() and not p.is_symlink()]
+        assert entry.pop("size_bytes") == sum(p.stat().st_size for p in files)
+        written = datetime.datetime.fromtimestamp(int((store / "0" / ".zarray").stat().st_mtime), datetime.UTC)
+        assert entry.pop("ingested") == written.isoformat().replace("+00:00", "Z")
+    assert {"images": images} == {"images": [
         {"id": "ramp", "name": "ramp", "shape": {"t": 1, "c": 2, "z": 3, "y": 140, "x": 200},
          "dtype": "uint16", "levels": 3, "channels": ["DAPI", "GFP"], "private": False,
          "url": "/api/images/ramp", "store_url": "/data/ramp.ome.zarr",

@@ -48,6 +48,8 @@ export function createViewer(element, options = {}) {
     valuesAt: (x, y) => viewer.valuesAt(x, y),
     exportPNG: () => viewer.exportPNG(),
     destroy: () => { if (ui) ui.destroy(); viewer.destroy(); },
+    /** The panel's channel groups (list(), get(name), put(group), remove(name), on(fn)); null with ui: false. */
+    groups: ui ? ui.groups : null,
     /** The core object, for tests and benchmarks. */
     _viewer: viewer,
   };

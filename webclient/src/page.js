@@ -4,30 +4,8 @@
 import { createViewer } from './api.js';
 import { decodeState, bindUrlState } from './url-state.js';
 import { withToken } from './zarr.js';
-import { h } from './ui/dom.js';
-
-function showCatalog(element, catalogUrl, token) {
-  const list = h('ul.ct-catalog-list');
-  const box = h('div.ct-catalog', {}, h('h1', {}, 'chromatile'), h('p', {}, 'Images on this server:'), list);
-  element.append(box);
-  fetch(withToken(catalogUrl, token))
-    .then(async (r) => {
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      const data = await r.json();
-      const images = Array.isArray(data) ? data : data.images || [];
-      if (!images.length) list.append(h('li', {}, 'No images yet: ingest one with `chromatile ingest`.'));
-      for (const img of images) {
-        // the entry's URLs, relative to the list (the server's are absolute paths)
-        const href = new URL(img.viewer_url, catalogUrl).href + (token ? `?token=${encodeURIComponent(token)}` : '');
-        const thumb = img.thumbnail_url ? withToken(new URL(img.thumbnail_url, catalogUrl).href, token) : null;
-        list.append(h('li.ct-catalog-item', {}, h('a', { href },
-          thumb ? h('img', { src: thumb, alt: '', loading: 'lazy' }) : null,
-          h('span', {}, img.name || img.id))));
-      }
-    })
-    .catch((err) => box.append(h('div.ct-message.ct-message-store', { role: 'alert', dataset: { kind: 'store' } },
-      `Cannot load the image list from ${catalogUrl}: ${err.message}`)));
-}
+import { showCatalog } from './ui/catalog.js';
+import { cleanGroups } from './ui/groups.js';
 
 /** The inline config of a published static page, or null on the server's page. */
 function siteConfig() {
@@ -35,7 +13,21 @@ function siteConfig() {
   return el ? JSON.parse(el.textContent) : null;
 }
 
-/** Start the page for the current location; returns the viewer (also window.chromatileViewer) or null. */
+/** Tell the reader which parts of the link's state were not used (the rest was). */
+function reportIgnored(api, decoded) {
+  const ignored = [...decoded.ignored];
+  const sizeC = api.source.sizeC;
+  const n = decoded.channels ? decoded.channels.length : 0;
+  if (n > sizeC) ignored.push(`${n} channel entries for an image of ${sizeC} channels: the last ${n - sizeC} were not used`);
+  if (decoded.groups && api.groups) api.groups.replace(cleanGroups(decoded.groups, sizeC, ignored));
+  if (ignored.length) api._viewer.showMessage('state', `Part of the link was ignored: ${ignored.join('; ')}.`);
+}
+
+/**
+ * Start the page for the current location; returns the viewer (also window.chromatileViewer), or null
+ * for the catalog (its controller is window.chromatileCatalog). The catalog reads the server's
+ * /api/images, or on a published static site the list its inline config names.
+ */
 export function startPage({ base = '', element = document.body } = {}) {
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
@@ -44,7 +36,10 @@ export function startPage({ base = '', element = document.body } = {}) {
   const m = rel.match(/^\/view\/([^/]+)\/?$/);
   let source = null, adminUrl = null;
   if (site) {
-    if (!site.source) { showCatalog(element, new URL(site.catalog, location.href).href, null); return null; }
+    if (!site.source) {
+      window.chromatileCatalog = showCatalog(element, { url: new URL(site.catalog, location.href).href });
+      return null;
+    }
     source = new URL(site.source, location.href).href;
   } else if (m) {
     const id = decodeURIComponent(m[1]);
@@ -53,7 +48,10 @@ export function startPage({ base = '', element = document.body } = {}) {
   } else if (params.get('url')) {
     source = new URL(params.get('url'), location.href).href;
   }
-  if (!source) { showCatalog(element, `${location.origin}${base}/api/images`, token); return null; }
+  if (!source) {
+    window.chromatileCatalog = showCatalog(element, { url: `${location.origin}${base}/api/images`, token });
+    return null;
+  }
   // A container (plate, bioformats2raw root) opens the image named by ?image= (default its first);
   // picking another reloads the page on it, a fresh view state since its channels may differ.
   const onPickImage = (path) => {
@@ -62,12 +60,14 @@ export function startPage({ base = '', element = document.body } = {}) {
     next.hash = '';
     location.assign(next.href);
   };
-  const viewer = createViewer(element, { source, token, adminUrl, image: params.get('image'), onPickImage,
-    initialState: decodeState(location.hash) });
+  const decoded = decodeState(location.hash);
+  const { ignored, groups, ...initialState } = decoded;
+  const viewer = createViewer(element, { source, token, adminUrl, image: params.get('image'), onPickImage, initialState });
   window.chromatileViewer = viewer;
   viewer.ready.then(() => {
     document.title = `${viewer.source.name} · chromatile`;
-    bindUrlState(viewer._viewer);
+    reportIgnored(viewer, decoded);
+    bindUrlState(viewer._viewer, { groups: viewer.groups });
   }).catch(() => {});
   return viewer;
 }

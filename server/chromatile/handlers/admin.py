@@ -27,7 +27,8 @@ def save_defaults(svc: Services, image_id: str, body: Any, base: str) -> dict[st
     if body is None:
         raise BadRequest("the body must be JSON")
     settings = defaults.validate(body, len(summary["channels"]), summary["dtype"])
-    svc.data.update_attrs(image_id, lambda doc: defaults.apply(doc, store.real, settings))
+    groups = defaults.validate_groups(body, len(summary["channels"]), summary["dtype"])
+    svc.data.update_attrs(image_id, lambda doc: defaults.apply_groups(defaults.apply(doc, store.real, settings), groups))
     return with_urls(svc.catalog.metadata(image_id), svc.data.state(*store.names).private, base)
 
 

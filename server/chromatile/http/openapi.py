@@ -105,6 +105,8 @@ CATALOG_ENTRY = {
         "dtype": {"type": "string"}, "levels": {"type": "integer"},
         "channels": {"type": "array", "items": {"type": "string"}},
         "private": {"type": "boolean"},
+        "size_bytes": {"type": "integer", "nullable": True},
+        "ingested": {"type": "string", "format": "date-time", "nullable": True},
         "url": {"type": "string"}, "store_url": {"type": "string"},
         "thumbnail_url": {"type": "string"}, "viewer_url": {"type": "string"},
     },

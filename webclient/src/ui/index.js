@@ -3,8 +3,14 @@ import { h } from './dom.js';
 import { buildChannelPanel } from './channel-panel.js';
 import { buildReadout, buildScaleBar, buildMinimap } from './overlays.js';
 import { buildContainerPicker } from './container-picker.js';
+import { GroupList, cleanGroups } from './groups.js';
 
 const TOKEN_KEY = 'chromatile-admin-token';
+// Below this width (CSS px) the side panel folds away behind a toggle and the minimap shrinks; a page
+// may move it with the CSS custom property --ct-fold-below on .ct-viewer (e.g. 0px: never fold).
+const FOLD_BELOW = 700;
+// Below these stage sizes the minimap hides: it would cover too much of the image.
+const MINIMAP_MIN = { width: 200, height: 160 };
 
 function slider(name, onInput) {
   const input = h('input', { type: 'range', min: '0', max: '0', step: '1', 'aria-label': name, oninput: (e) => onInput(Number(e.target.value)) });
@@ -13,11 +19,16 @@ function slider(name, onInput) {
   return { el, input, text };
 }
 
-/** Save the current channel settings as the image's defaults on the server (admin token). */
-export async function saveDefaults(viewer, url, token) {
+/** "3 / 5": planes are counted from 1 wherever a person reads them (slider, readout). */
+export function planeText(i, n) {
+  return `${i + 1} / ${n}`;
+}
+
+/** Save the current channel settings (and channel groups) as the image's defaults on the server (admin token). */
+export async function saveDefaults(viewer, url, token, groups = []) {
   const { channels } = viewer.getState(); // already copies holding exactly the saved fields
   const response = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ channels }) });
+    body: JSON.stringify({ channels, groups }) });
   if (!response.ok) {
     let detail = '';
     try { detail = (await response.json()).error; } catch { /* not JSON */ }
@@ -26,21 +37,56 @@ export async function saveDefaults(viewer, url, token) {
   return response.json();
 }
 
+function foldBelow(root) {
+  const v = parseFloat(getComputedStyle(root).getPropertyValue('--ct-fold-below'));
+  return Number.isFinite(v) ? v : FOLD_BELOW;
+}
+
+/** Fold the panel and shrink or hide the minimap as the viewer's size changes. */
+function followSize(viewer, toggle) {
+  const root = viewer.root;
+  let narrow = null;
+  const update = () => {
+    const w = root.clientWidth;
+    const nowNarrow = w > 0 && w < foldBelow(root);
+    if (nowNarrow !== narrow) {
+      narrow = nowNarrow;
+      root.classList.toggle('ct-narrow', narrow);
+      // Entering the narrow layout folds the panel; it opens over the image with the toggle.
+      root.classList.toggle('ct-panel-closed', narrow);
+      toggle.setAttribute('aria-expanded', String(!narrow));
+    }
+    const stage = viewer.stage;
+    root.classList.toggle('ct-no-minimap', stage.clientWidth < MINIMAP_MIN.width || stage.clientHeight < MINIMAP_MIN.height);
+  };
+  const observer = new ResizeObserver(update);
+  observer.observe(root);
+  observer.observe(viewer.stage);
+  update();
+  return () => observer.disconnect();
+}
+
 export function buildUi(viewer, options) {
-  const sidebar = h('aside.ct-sidebar');
-  viewer.root.append(sidebar);
+  const sidebar = h('aside.ct-sidebar', { id: `ct-panel-${Math.random().toString(36).slice(2, 8)}` });
+  const toggle = h('button.ct-panel-toggle', { type: 'button', 'aria-controls': sidebar.id, title: 'Channels and settings',
+    onclick: () => {
+      const closed = viewer.root.classList.toggle('ct-panel-closed');
+      toggle.setAttribute('aria-expanded', String(!closed));
+    } }, '☰ Channels');
+  viewer.root.append(sidebar, toggle);
   const readout = buildReadout(viewer);
   const overlay = h('div.ct-overlay', {}, buildScaleBar(viewer), readout);
   const minimap = buildMinimap(viewer);
   minimap.classList.add('ct-overlay-control');
   viewer.stage.append(overlay, minimap);
+  const groups = new GroupList();
 
   const zs = slider('Z', (v) => viewer.setZ(v));
   const ts = slider('T', (v) => viewer.setT(v));
   const status = h('div.ct-status', { 'aria-live': 'polite' });
   const exportLink = h('button.ct-export', { type: 'button', onclick: async () => {
     const blob = await viewer.exportPNG();
-    const a = h('a', { href: URL.createObjectURL(blob), download: `${viewer.source.name}-z${viewer.state.z}.png` });
+    const a = h('a', { href: URL.createObjectURL(blob), download: `${viewer.source.name}-z${viewer.getState().z}.png` });
     document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   } }, 'Export PNG');
@@ -54,7 +100,7 @@ export function buildUi(viewer, options) {
         if (!token) return;
       }
       try {
-        await saveDefaults(viewer, options.adminUrl, token);
+        await saveDefaults(viewer, options.adminUrl, token, groups.list());
         sessionStorage.setItem(TOKEN_KEY, token);
         status.textContent = 'Saved as the image defaults.';
       } catch (err) {
@@ -68,7 +114,7 @@ export function buildUi(viewer, options) {
   const channels = h('div.ct-channels');
   sidebar.append(title, tools, zs.el, ts.el, channels, status);
 
-  const offs = [];
+  const offs = [followSize(viewer, toggle)];
   viewer.on('open', (src) => {
     title.textContent = src.name;
     title.title = src.url;
@@ -77,15 +123,17 @@ export function buildUi(viewer, options) {
     zs.el.hidden = src.sizeZ < 2;
     ts.el.hidden = src.sizeT < 2;
     if (src.container && options.onPickImage) sidebar.insertBefore(buildContainerPicker(src.container, options.onPickImage), tools);
-    offs.push(buildChannelPanel(viewer, channels));
+    // The store's saved groups ("Save as default"); a link's own groups replace them (page.js).
+    groups.replace(cleanGroups(src.attrs && src.attrs.chromatile && src.attrs.chromatile.groups, src.sizeC));
+    offs.push(buildChannelPanel(viewer, channels, { groups, status }));
     syncSliders();
   });
   const syncSliders = () => {
-    const st = viewer.state, src = viewer.source;
+    const st = viewer.getState(), src = viewer.source;
     if (!st) return;
-    zs.input.value = String(st.z); zs.text.textContent = `${st.z + 1} / ${src.sizeZ}`;
-    ts.input.value = String(st.t); ts.text.textContent = `${st.t + 1} / ${src.sizeT}`;
+    zs.input.value = String(st.z); zs.text.textContent = planeText(st.z, src.sizeZ);
+    ts.input.value = String(st.t); ts.text.textContent = planeText(st.t, src.sizeT);
   };
   offs.push(viewer.on('state', syncSliders));
-  return { destroy: () => { offs.forEach((f) => f()); sidebar.remove(); overlay.remove(); minimap.remove(); } };
+  return { groups, destroy: () => { offs.forEach((f) => f()); sidebar.remove(); toggle.remove(); overlay.remove(); minimap.remove(); } };
 }
