@@ -42,7 +42,7 @@ def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
     return result
 
 
-def _check_entry(entry: Any, where: str, top: int, allowed: tuple[str, ...]) -> dict[str, Any]:
+def _check_entry(entry: Any, where: str, top: float, allowed: tuple[str, ...]) -> dict[str, Any]:
     """One channel's settings checked and normalised; BadRequest naming `where` and the field."""
     if not isinstance(entry, dict):
         raise BadRequest(f"{where} must be an object")
@@ -105,7 +105,7 @@ def validate_groups(body: dict[str, Any], channel_count: int, dtype: str) -> lis
         entries = group["channels"]
         if not isinstance(entries, list):
             raise BadRequest(f"{where}.channels must be a list")
-        channels = []
+        channels: list[dict[str, Any]] = []
         for j, entry in enumerate(entries):
             at = f"{where}.channels[{j}]"
             index = entry.get("index") if isinstance(entry, dict) else None

@@ -61,7 +61,9 @@ export function startPage({ base = '', element = document.body } = {}) {
     location.assign(next.href);
   };
   const decoded = decodeState(location.hash);
-  const { ignored, groups, ...initialState } = decoded;
+  const initialState = { ...decoded };
+  delete initialState.ignored; // reported below, once the image is open
+  delete initialState.groups;
   const viewer = createViewer(element, { source, token, adminUrl, image: params.get('image'), onPickImage, initialState });
   window.chromatileViewer = viewer;
   viewer.ready.then(() => {
