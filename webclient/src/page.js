@@ -3,7 +3,6 @@
 // (<script type="application/json" id="chromatile-site">) naming its catalog and store URLs.
 import { createViewer } from './api.js';
 import { decodeState, bindUrlState } from './url-state.js';
-import { withToken } from './zarr.js';
 import { showCatalog } from './ui/catalog.js';
 import { cleanGroups } from './ui/groups.js';
 
