@@ -141,6 +141,7 @@ def _select(data: DataDir, catalog: Catalog, ids: Sequence[str] | None, include_
             report: PublishReport) -> dict[str, dict[str, Any]]:
     """id -> catalog entry of every image to publish; refuses explicitly named ids it may not publish."""
     present = data.discover()
+    listed = {e["id"]: e for e in catalog.listing(include_private=True)}
     explicit = ids is not None
     wanted = list(dict.fromkeys(ids)) if ids is not None else present
     selected: dict[str, dict[str, Any]] = {}
@@ -162,32 +163,27 @@ def _select(data: DataDir, catalog: Catalog, ids: Sequence[str] | None, include_
             continue
         try:
             summary = catalog.metadata(image_id)
-        except UserError as exc:
+            entry = listed[image_id]
+        except (UserError, KeyError) as exc:
+            reason = str(exc) if isinstance(exc, UserError) else "it vanished while being listed"
             if explicit:
-                raise
-            report.skipped_unreadable.append(f"{image_id} ({exc})")
+                raise UserError(f"image {image_id!r} cannot be published: {reason}") from None
+            report.skipped_unreadable.append(f"{image_id} ({reason})")
             continue
         if state.private:
             report.private_published.append(image_id)
-        selected[image_id] = _entry(image_id, summary, state.private)
+        selected[image_id] = _entry(entry, summary.get("thumbnail"))
     return selected
 
 
-def _entry(image_id: str, summary: dict[str, Any], private: bool) -> dict[str, Any]:
-    """A catalog.json entry: the fields of the server's /api/images, URLs relative to catalog.json."""
-    store = f"data/{image_id}{STORE_SUFFIX}"
-    thumb = summary.get("thumbnail")
+def _entry(listed: dict[str, Any], thumbnail: str | None) -> dict[str, Any]:
+    """A catalog.json entry: the server's /api/images entry, with URLs relative to catalog.json."""
+    store = f"data/{listed['id']}{STORE_SUFFIX}"
     return {
-        "id": image_id,
-        "name": summary["name"],
-        "shape": summary["shape"],
-        "dtype": summary["dtype"],
-        "levels": len(summary["levels"]),
-        "channels": [c["label"] for c in summary["channels"]],
-        "private": private,
+        **listed,
         "store_url": store,
-        "thumbnail_url": f"{store}/{thumb}" if thumb else None,
-        "viewer_url": f"view/{image_id}/",
+        "thumbnail_url": f"{store}/{thumbnail}" if thumbnail else None,
+        "viewer_url": f"view/{listed['id']}/",
     }
 
 
