@@ -27,6 +27,7 @@ bench: test-deps
 	$(PY) bench/ingest
 	$(PY) bench/serve
 	$(PY) bench/viewer
+	$(PY) bench/publish
 
 deps: test-deps
 test-deps: system-deps python-test-deps web-deps

@@ -48,12 +48,13 @@ def stack8(value: int) -> np.ndarray:
     return np.full((1, 1, 40, 50), value, np.uint8)
 
 
-def add_image(data_dir: Path, image_id: str, pixels: np.ndarray) -> None:
-    """Ingest `pixels` (CZYX) as `image_id` with our own ingest, tiles of 64."""
+def add_image(data_dir: Path, image_id: str, pixels: np.ndarray, **options: Any) -> None:
+    """Ingest `pixels` (CZYX) as `image_id` with our own ingest, tiles of 64 (`options`: more ingest
+    keywords)."""
     tif = data_dir.parent / "src" / f"{image_id}.ome.tif"
     tif.parent.mkdir(exist_ok=True)
     tifffile.imwrite(tif, pixels, ome=True, metadata={"axes": "CZYX"})
-    ingest(tif, data_dir, image_id=image_id, tile=64)
+    ingest(tif, data_dir, image_id=image_id, tile=64, **options)
 
 
 @dataclass

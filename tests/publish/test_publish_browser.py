@@ -134,6 +134,28 @@ def test_republish_under_a_running_host(data_dir: Path, tmp_path: Path, page: Pa
     assert_same_origin(urls, site)
 
 
+def test_sharded_ngff05_store_from_nginx(tmp_path: Path, page: Page, static_hosts: Callable[..., str],
+                                        webclient_built: Path) -> None:
+    """An OME-Zarr 0.5 store with shards (read by Range requests) published and viewed from nginx."""
+    data = tmp_path / "data"
+    data.mkdir()
+    add_image(data, "v05", ramp16(), ngff="0.5", shard=128)
+    out = tmp_path / "site"
+    assert run_publish(data, out).code == 0
+    assert (out / "data/v05.ome.zarr/zarr.json").is_file()
+    assert site_files(out) == expected_files(data, ["v05"])
+    site = static_hosts("nginx", out)
+    urls = watch_requests(page)
+    assert open_catalog(page, site) == [("v05", f"{site}/view/v05/")]
+    got = view_after_click(page)
+    size = browser_fixtures.canvas_size(page)
+    expected = viewer_reference.view_of(viewer_reference.composite(ramp16()[:, 0], CHANNELS, "additive"),
+                                        VIEW["center"], VIEW["zoom"], *size)
+    browser_fixtures.assert_close(got, expected)
+    assert not page.errors
+    assert_same_origin(urls, site)
+
+
 def test_the_server_uses_the_same_page(data_dir: Path, page: Page, webclient_built: Path) -> None:
     """The page the static site runs is the served one: on `chromatile serve` the catalog still comes
     from /api/images and its link opens /view/<id>, drawn the same."""

@@ -32,6 +32,7 @@ def test_publishes_only_the_public_image(data_dir: Path, tmp_path: Path) -> None
     assert "not published (withdrawn): gone" in run.err
     assert "not published (private; --include-private publishes them to anyone): secret" in run.err
     assert site_files(out) == expected_files(data_dir, ["public"])
+    assert str(data_dir) not in (out / ".chromatile-publish.json").read_text()  # served with the site
     catalog = json.loads((out / "catalog.json").read_text())
     assert [e["id"] for e in catalog["images"]] == ["public"]
     entry = catalog["images"][0]
@@ -97,6 +98,9 @@ def test_include_private_warns_loudly(data_dir: Path, tmp_path: Path) -> None:
     assert "WARNING: published PRIVATE image(s) secret." in run.err
     assert "A static host cannot protect them" in run.err
     assert site_files(out) == expected_files(data_dir, ["public", "secret"])
+    # on a static site it is readable by anyone: the catalog must not badge it "needs a token"
+    entries = {e["id"]: e for e in json.loads((out / "catalog.json").read_text())["images"]}
+    assert entries["secret"]["private"] is False
     # withdrawn stays out even then
     assert "gone" not in json.dumps(json.loads((out / "catalog.json").read_text()))
 

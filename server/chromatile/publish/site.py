@@ -20,6 +20,7 @@ publish redoes every image whose update did not finish.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -177,10 +178,15 @@ def _select(data: DataDir, catalog: Catalog, ids: Sequence[str] | None, include_
 
 
 def _entry(listed: dict[str, Any], thumbnail: str | None) -> dict[str, Any]:
-    """A catalog.json entry: the server's /api/images entry, with URLs relative to catalog.json."""
+    """A catalog.json entry: the server's /api/images entry, with URLs relative to catalog.json.
+
+    `private` is false: on a static site every published image is readable by anyone (the catalog
+    would otherwise badge it "only readable with a token").
+    """
     store = f"data/{listed['id']}{STORE_SUFFIX}"
     return {
         **listed,
+        "private": False,
         "store_url": store,
         "thumbnail_url": f"{store}/{thumbnail}" if thumbnail else None,
         "viewer_url": f"view/{listed['id']}/",
@@ -189,9 +195,10 @@ def _entry(listed: dict[str, Any], thumbnail: str | None) -> dict[str, Any]:
 
 def _fingerprint(store_real: str) -> str:
     """Changes whenever the store is replaced (ingest renames a new one in) or its metadata rewritten
-    (temp file + rename changes the folder's mtime); our tools never edit chunks in place."""
+    (temp file + rename changes the folder's mtime); our tools never edit chunks in place. Hashed: the
+    manifest is served with the site and must not show the publishing machine's paths."""
     st = os.stat(store_real)
-    return f"{store_real}:{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}"
+    return hashlib.sha256(f"{store_real}:{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}".encode()).hexdigest()
 
 
 def _keep(name: str) -> bool:
