@@ -115,7 +115,8 @@ export function buildMinimap(viewer) {
     const stage = viewer.stage, main = viewer.canvas;
     const cw = stage.clientWidth, ch = stage.clientHeight, z = st.view.zoom;
     const left = st.view.center[0] - cw / 2 / z, top = st.view.center[1] - ch / 2 / z;
-    if (left > 0 || top > 0 || left + cw / z < src.width || top + ch / z < src.height) return;
+    const slack = 0.5; // level-0 pixels: a fitted view touches the plane's edges up to rounding
+    if (left > slack || top > slack || left + cw / z < src.width - slack || top + ch / z < src.height - slack) return;
     const key = JSON.stringify([st.view, st.z, st.t, st.blend, st.channels, main.width, main.height]);
     if (key === snapKey) return;
     snapKey = key;
