@@ -11,6 +11,10 @@ export default [
     rules: { 'no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_' }] },
   },
   {
+    files: ['bench/viv/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['webclient/*.mjs', 'webclient/test/**/*.js', 'bench/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: globals.node },
   },
