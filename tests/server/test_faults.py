@@ -246,6 +246,16 @@ def test_clients_that_never_read_a_big_file_hold_a_bounded_number_of_threads(ser
     finally:
         for s in socks:
             s.close()
+    # the slots come back when those clients are gone: the big file is served again, to every worker
+    served: set[str] = set()
+
+    def big_file_from_every_worker() -> bool:
+        r = fetch(base, "/data/ramp.ome.zarr/0/0/0/0/0/0", timeout=30)
+        if r.status == 200 and r.body == big.read_bytes():
+            served.add(r.header("X-Chromatile-Worker") or "")
+        return len(served) == 2
+
+    wait_for(big_file_from_every_worker, timeout=60, what="the big file served by both workers again")
 
 
 def test_sigterm_answers_every_request_sent_before_it_and_closes_connections_while_draining(
