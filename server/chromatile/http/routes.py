@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from chromatile import access
 from chromatile.access import Credentials, Grant
-from chromatile.errors import NotFound, UserError
+from chromatile.errors import NotFound, UserError, Withdrawn
 from chromatile.handlers import admin, images
 from chromatile.handlers import files as file_handlers
 from chromatile.handlers.authorize import authorize
@@ -19,6 +19,7 @@ from chromatile.handlers.services import Services
 from chromatile.http import files, pages, policy
 from chromatile.http.errors import register_errors, status_of
 from chromatile.http.openapi import openapi_document
+from chromatile.http.placeholders import placeholder_png
 from chromatile.store import safe_file
 
 BASE_PLACEHOLDER = "__CHROMATILE_BASE__"
@@ -107,7 +108,19 @@ def build_blueprint(svc: Services) -> Blueprint:
 
     @bp.route("/api/images/<image_id>/thumbnail.png")
     def thumbnail(image_id: str) -> Response:
-        real, grant = images.thumbnail(svc, image_id, credentials(image_id))
+        try:
+            real, grant = images.thumbnail(svc, image_id, credentials(image_id))
+        except (Withdrawn, access.Unauthorized) as exc:
+            # an <img> on another site shows a "withdrawn"/"private" picture, not a broken icon;
+            # API clients that ask for JSON keep the JSON error
+            if request.accept_mimetypes.best_match(["image/png", "application/json"]) == "application/json":
+                raise
+            kind = "withdrawn" if isinstance(exc, Withdrawn) else "private"
+            response = Response(placeholder_png(kind), status=status_of(exc), mimetype="image/png")
+            response.headers["Cache-Control"] = "no-store"
+            if kind == "private":
+                response.headers["WWW-Authenticate"] = 'Bearer realm="chromatile"'
+            return response
         cache = policy.metadata_cache_control(grant.private, settings.metadata_max_age)
         return vary_cookie(files.send_path(real, cache, "image/png"), grant)
 
