@@ -41,6 +41,8 @@ WHOLE_READ_MAX = 4 * 1024 * 1024
 STATUS_LINE = {200: "200 OK", 206: "206 Partial Content", 304: "304 Not Modified",
                412: "412 Precondition Failed", 416: "416 Range Not Satisfiable"}
 ALLOWED = "GET, HEAD, PUT, POST, OPTIONS"
+CONDITIONAL = ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE",
+               "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE")
 
 
 class ChunkFastPath:
@@ -51,6 +53,8 @@ class ChunkFastPath:
         self.data = data
         self.cache_control = policy.chunk_cache_control(False, settings.shared_max_age)
         self.origins = frozenset(settings.origins)
+        # with "*" the CORS headers do not depend on the request: computed once
+        self.any_origin_cors = policy.cors_headers(self.origins, None) if "*" in self.origins else None
         self.worker = str(os.getpid()) if settings.debug_headers else None
         # nginx sends the file in X-Accel-Redirect deployments: keep that in one place (the app)
         self.enabled = settings.x_accel_prefix is None
@@ -87,13 +91,15 @@ class ChunkFastPath:
         etag = policy.etag_of(st)
         headers = [("Cache-Control", self.cache_control), *policy.validator_headers(st),
                    ("Accept-Ranges", "bytes")]
-        for name, value in policy.cors_headers(self.origins, environ.get("HTTP_ORIGIN")):
-            headers.append((name, value))
+        headers += self.any_origin_cors or policy.cors_headers(self.origins, environ.get("HTTP_ORIGIN"))
         if self.worker:
             headers.append(("X-Chromatile-Worker", self.worker))
         self.hits += 1
-        outcome = conditional.evaluate(method, request_conditions(environ), etag, int(st.st_mtime),
-                                       st.st_size)
+        if any(h in environ for h in CONDITIONAL):
+            outcome = conditional.evaluate(method, request_conditions(environ), etag, int(st.st_mtime),
+                                           st.st_size)
+        else:
+            outcome = conditional.FULL  # the common case: a plain GET
         if outcome.status == 304:
             os.close(fd)
             # no Last-Modified, like werkzeug's 304 (it strips entity headers) on the careful path

@@ -11,6 +11,7 @@ from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
 from chromatile.http import conditional, policy
+from chromatile.http.errors import error_response
 from chromatile.store.metadata import METADATA_NAMES
 
 BLOCK = 64 * 1024
@@ -27,11 +28,8 @@ def request_conditions(environ: dict[str, object]) -> dict[str, str | None]:
     return out
 
 
-def send_path(path: str, cache_control: str, mimetype: str | None = None, status: int = 200) -> Response:
-    """The file's bytes unchanged, answering the validators and a single Range itself.
-
-    `status` other than 200 (a placeholder image sent with 410/401) skips conditionals and ranges.
-    """
+def send_path(path: str, cache_control: str, mimetype: str | None = None) -> Response:
+    """The file's bytes unchanged, answering the validators and a single Range itself."""
     f = open(path, "rb")  # noqa: SIM115 - closed by the WSGI server through the response
     try:
         st = os.fstat(f.fileno())
@@ -39,15 +37,13 @@ def send_path(path: str, cache_control: str, mimetype: str | None = None, status
             mimetype = guess_type(path)
         headers = [*policy.validator_headers(st), ("Cache-Control", cache_control),
                    ("Accept-Ranges", "bytes")]
-        outcome = conditional.FULL if status != 200 else conditional.evaluate(
+        outcome = conditional.evaluate(
             request.method, request_conditions(request.environ), policy.etag_of(st),
             int(st.st_mtime), st.st_size)
         if outcome.status in (304, 412, 416):
             f.close()
             if outcome.status == 304:
                 return Response(status=304, headers=headers)
-            from chromatile.http.errors import error_response
-
             message = ("the file does not satisfy the request's preconditions" if outcome.status == 412
                        else f"the requested range is outside the file ({st.st_size} bytes)")
             response = error_response(outcome.status, message)
@@ -65,7 +61,7 @@ def send_path(path: str, cache_control: str, mimetype: str | None = None, status
         else:
             length = st.st_size
             body = wrap_file(request.environ, f)
-        response = Response(body, status=outcome.status if status == 200 else status,  # type: ignore[arg-type]
+        response = Response(body, status=outcome.status,  # type: ignore[arg-type]
                             mimetype=mimetype, headers=headers, direct_passthrough=True)
         response.content_length = length
         if request.method == "HEAD":

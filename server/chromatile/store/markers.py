@@ -83,12 +83,19 @@ class Markers:
         return True
 
     def withdrawn_ids(self) -> set[str]:
-        """Names with a withdrawn marker."""
-        return set(list_names(self.withdrawn_dir))
+        """Names with a withdrawn marker (Unavailable if the folder cannot be read)."""
+        return self._names(self.withdrawn_dir)
 
     def private_ids(self) -> set[str]:
-        """Names with a private marker."""
-        return set(list_names(self.private_dir))
+        """Names with a private marker (Unavailable if the folder cannot be read)."""
+        return self._names(self.private_dir)
+
+    def _names(self, folder: str) -> set[str]:
+        try:
+            return set(list_names(folder))
+        except OSError as exc:
+            raise Unavailable("the images' state in DATA_DIR/.chromatile cannot be read "
+                              f"({os.strerror(exc.errno or 0) or type(exc).__name__})") from None
 
     def _write(self, path: str, data: bytes) -> None:
         try:
