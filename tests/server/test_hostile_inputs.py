@@ -21,6 +21,7 @@ from chromatile.store import DataDir
 CHUNK = "/data/ramp.ome.zarr/0/0/0/0/0/0"
 PRIVATE_URLS = ["/api/images/ramp", CHUNK, "/view/ramp"]
 JSON = {"Accept": "application/json"}
+IMG = {"Accept": "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"}  # what <img> sends
 
 
 def no_5xx_json(r, what: str) -> None:
@@ -298,7 +299,7 @@ def png_text(body: bytes) -> str:
 
 def test_withdrawn_thumbnail_is_a_410_png_placeholder(live: LiveServer) -> None:
     DataDir(live.data_dir).withdraw("ramp", "consent revoked")
-    r = live.get("/api/images/ramp/thumbnail.png", headers={"Accept": "image/avif,image/webp,*/*"})
+    r = live.get("/api/images/ramp/thumbnail.png", headers=IMG)
     assert r.status == 410
     assert r.header("Content-Type") == "image/png"
     assert "withdrawn" in png_text(r.body)
@@ -309,12 +310,13 @@ def test_withdrawn_thumbnail_is_a_410_png_placeholder(live: LiveServer) -> None:
 
 def test_private_thumbnail_without_token_is_a_401_png_placeholder(live: LiveServer) -> None:
     DataDir(live.data_dir).set_private("ramp", True)
-    r = live.get("/api/images/ramp/thumbnail.png")
+    r = live.get("/api/images/ramp/thumbnail.png", headers=IMG)
     assert (r.status, r.header("Content-Type")) == (401, "image/png")
     assert "private" in png_text(r.body)
     picture = imagecodecs.png_decode(r.body)  # a real picture, as a browser decodes it
     assert picture.shape[1] >= 64 and len(np.unique(picture)) > 1
     assert live.get("/api/images/ramp/thumbnail.png", headers=JSON).status == 401
+    assert live.get("/api/images/ramp/thumbnail.png").header("Content-Type") == "application/json"
     assert live.get("/api/images/ramp/thumbnail.png", headers={"Authorization": f"Bearer {READER}"}).status == 200
 
 

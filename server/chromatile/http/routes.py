@@ -111,9 +111,9 @@ def build_blueprint(svc: Services) -> Blueprint:
         try:
             real, grant = images.thumbnail(svc, image_id, credentials(image_id))
         except (Withdrawn, access.Unauthorized) as exc:
-            # an <img> on another site shows a "withdrawn"/"private" picture, not a broken icon;
-            # API clients that ask for JSON keep the JSON error
-            if request.accept_mimetypes.best_match(["image/png", "application/json"]) == "application/json":
+            # an <img> on another site (its Accept names images or */*) shows a "withdrawn"/"private"
+            # picture, not a broken icon; API clients asking for JSON, or for nothing, keep the JSON
+            if request.accept_mimetypes.best_match(["image/png", "application/json"]) != "image/png":
                 raise
             kind = "withdrawn" if isinstance(exc, Withdrawn) else "private"
             response = Response(placeholder_png(kind), status=status_of(exc), mimetype="image/png")
