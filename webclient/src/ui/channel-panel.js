@@ -9,6 +9,8 @@ import { COLORMAPS, BLENDS } from '../shader-builder.js';
 
 // Up to this many channels every row starts expanded; beyond, rows start collapsed.
 const EXPANDED_UP_TO = 4;
+// The filter, "only visible" and show/hide all appear from this many channels on.
+const FILTER_FROM = 7;
 
 /** Whether `label` matches `filter`: it contains any of the filter's comma-separated parts, case-insensitive. */
 export function matchesFilter(label, filter) {
@@ -118,7 +120,7 @@ export function buildChannelPanel(viewer, container, { groups, status }) {
   const dtypeMax = src.dtype.size === 2 ? 65535 : 255;
   const blendSelect = h('select.ct-blend', { onchange: (e) => viewer.setBlend(e.target.value), 'aria-label': 'Blend mode' },
     BLENDS.map((b) => h('option', { value: b }, b)));
-  const filter = h('input.ct-filter', { type: 'search', placeholder: `Filter ${src.channels.length} channels (CD3, CD8: either)`, 'aria-label': 'Filter channels by name' });
+  const filter = h('input.ct-filter', { type: 'search', placeholder: `Filter ${src.channels.length} channels, e.g. CD3, CD8`, 'aria-label': 'Filter channels by name' });
   const onlyVisible = h('input.ct-only-visible', { type: 'checkbox' });
   const count = h('span.ct-channel-count', { 'aria-live': 'polite' });
   const setShown = (visible) => {
@@ -132,7 +134,7 @@ export function buildChannelPanel(viewer, container, { groups, status }) {
     h('div.ct-panel-head', {}, h('label', {}, 'Blend ', blendSelect),
       h('button.ct-reset', { type: 'button', onclick: () => viewer.resetChannels() }, 'Reset')),
     buildGroupControls(viewer, groups, status),
-    h('div.ct-panel-head', {}, filter, h('label', {}, onlyVisible, ' only visible'), showAll, hideAll, count));
+    h('div.ct-panel-head', { hidden: src.channels.length < FILTER_FROM }, filter, h('label', {}, onlyVisible, ' only visible'), showAll, hideAll, count));
 
   const expanded = src.channels.length <= EXPANDED_UP_TO;
   const rows = src.channels.map((meta, i) => buildRow(viewer, meta, i, dtypeMax, expanded));
