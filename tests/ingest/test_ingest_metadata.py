@@ -10,6 +10,7 @@ from ingest_helpers import open_store, zattrs
 from ome_zarr_models.v04.image import Image
 
 from chromatile.ingest import ingest
+from chromatile.ingest.stats import ChannelStats, row_step
 from chromatile.sample import write_sample
 
 
@@ -219,3 +220,30 @@ def test_ome_colours_names_and_units_survive_pyramidal_and_multi_t(tmp_path):
     assert [ax.get("unit") for ax in ms["axes"]] == [None, None, None, "millimeter", "millimeter"]
     assert [d["coordinateTransformations"][0]["scale"] for d in ms["datasets"]] == [
         [1.0, 1.0, 1.0, 0.5, 0.5], [1.0, 1.0, 1.0, 1.0, 1.0]]
+
+
+def test_large_planes_count_evenly_spaced_rows_but_min_max_stay_exact():
+    # up to 4096 x 4096 every pixel is counted; above, every 2nd, 4th, ... row (at least 2**24 pixels)
+    assert row_step(4096, 4096, 512) == 1
+    assert row_step(4096, 4097, 512) == 1
+    assert row_step(8192, 4096, 512) == 2
+    assert row_step(16384, 16384, 512) == 16
+    assert row_step(1 << 20, 1 << 20, 512) == 512  # never more than a tile: every band gives rows
+    assert row_step(1 << 20, 1 << 20, 64) == 64
+
+    rng = np.random.default_rng(5)
+    stats = ChannelStats(1, np.dtype(np.uint16), step=4)
+    band = rng.integers(1000, 2000, size=(64, 300), dtype=np.uint16)
+    band[1, 7] = 3  # extremes on rows that are not counted (1 and 6 are not multiples of 4)
+    band[6, 9] = 60000
+    for _ in range(2):
+        stats.add(0, band)
+    summary = stats.summary(0)
+    assert (summary.min, summary.max) == (3, 60000)
+    counted = band[::4]
+    assert sum(summary.counts) == 2 * counted.size
+    assert summary.histogram()["range"] == [3, 60001]
+    cumulative = np.cumsum(np.bincount(counted.ravel(), minlength=65536))
+    total = cumulative[-1]
+    assert summary.window == (int(np.searchsorted(cumulative, total * 0.001)),
+                              int(np.searchsorted(cumulative, total * 0.999)))

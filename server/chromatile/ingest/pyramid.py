@@ -18,32 +18,48 @@ def level_shapes(height: int, width: int, tile: int) -> list[tuple[int, int]]:
     return shapes
 
 
-def downsample2(a: np.ndarray) -> np.ndarray:
-    """2x2 mean rounded half up, same dtype; an odd last row/column is averaged with itself."""
+def downsample2(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """2x2 mean rounded half up, same dtype; an odd last row/column is averaged with itself.
+
+    ``out`` (optional, shape ``ceil(h/2) x ceil(w/2)``, same dtype) receives the result.
+    """
     h, w = a.shape
     if h % 2 or w % 2:
         a = np.pad(a, ((0, h % 2), (0, w % 2)), mode="edge")
     # The sum of four values plus 2 must not overflow. uint16 holds it for 8-bit data and for 16-bit
     # data below 16384 (12- and 14-bit cameras): no widening casts, half the memory traffic.
     narrow = a.dtype.itemsize == 1 or (a.dtype == np.uint16 and a.size and int(a.max()) < 16384)
-    s = np.add(a[0::2, 0::2], a[1::2, 0::2], dtype=np.uint16 if narrow else np.uint32)
+    acc = np.dtype(np.uint16 if narrow else np.uint32)
+    s = np.add(a[0::2, 0::2], a[1::2, 0::2], dtype=acc, out=out if out is not None and out.dtype == acc else None)
     s += a[0::2, 1::2]
     s += a[1::2, 1::2]
     s += 2
     s >>= 2
-    out: np.ndarray = s.astype(a.dtype, copy=False)
+    if out is None:
+        result: np.ndarray = s.astype(a.dtype, copy=False)
+        return result
+    if s is not out:
+        np.copyto(out, s, casting="unsafe")  # values are <= the dtype's max: the cast is exact
     return out
 
 
 def downsample2_parallel(a: np.ndarray, pool: Executor | None, parts: int) -> np.ndarray:
-    """:func:`downsample2` over column slabs (even widths) on a thread pool; numpy drops the GIL."""
-    w = a.shape[1]
+    """:func:`downsample2` over column slabs (even widths) on a thread pool, each writing its columns of
+    one output array (numpy drops the GIL)."""
+    h, w = a.shape
     if pool is None or parts < 2 or w < 256:
         return downsample2(a)
     step = max(2, math.ceil(w / parts / 2) * 2)
     edges = [*range(0, w, step), w]
-    pieces = list(pool.map(lambda i: downsample2(a[:, edges[i] : edges[i + 1]]), range(len(edges) - 1)))
-    return np.concatenate(pieces, axis=1)
+    out = np.empty((-(-h // 2), -(-w // 2)), a.dtype)
+
+    def part(i: int) -> None:
+        x0, x1 = edges[i], edges[i + 1]
+        downsample2(a[:, x0:x1], out[:, x0 // 2 : x0 // 2 + -(-(x1 - x0) // 2)])
+
+    for _ in pool.map(part, range(len(edges) - 1)):
+        pass
+    return out
 
 
 # emit(level, tile_row, band): band is tile rows (fewer for the last band) of the full level width.

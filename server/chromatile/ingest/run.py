@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from chromatile.ingest.pyramid import Cascade, level_shapes
 from chromatile.ingest.shardwriter import DEFAULT_SHARD, ShardWriter, check_shard
 from chromatile.ingest.source import PhysicalSize, Source
 from chromatile.ingest.sources import open_source
-from chromatile.ingest.stats import ChannelStats
+from chromatile.ingest.stats import ChannelStats, row_step
 from chromatile.ingest.writer import ChunkWriter, write_json
 from chromatile.store import STORE_SUFFIX
 from chromatile.storemeta import NGFF_04, NGFF_05, group_file
@@ -137,7 +139,7 @@ def _ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None, tile
         placement.check_free(final, overwrite)  # before any work, not only at the end
         partial = placement.make_partial(dest_dir, image_id)
         try:
-            with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+            with _no_cyclic_gc(), ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
                 written, total, levels = _write_store(source, partial, image_id, tile, codec, store_dtype,
                                                       convert, pool, workers, progress, ngff, shard)
             placement.commit(partial, final, overwrite)
@@ -158,6 +160,19 @@ def _ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None, tile
         chunks_written=written, chunks_total=total, workers=workers, seconds=time.perf_counter() - started,
         source_bytes=source.nbytes, physical=source.physical, warnings=list(source.warnings),
     )
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: the pipeline makes thousands of short-lived futures and
+    closures per second, which trigger collections that walk every object yet free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _thumbnail_level(shapes: list[tuple[int, int]]) -> int:
@@ -181,7 +196,7 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Co
     else:
         writer = ChunkWriter(root, shapes, (nt, nc, nz), tile, store_dtype, codec)
     total = nt * nc * nz * sum(math.ceil(h / tile) * math.ceil(w / tile) for h, w in shapes)
-    stats = ChannelStats(nc, store_dtype)
+    stats = ChannelStats(nc, store_dtype, row_step(ny, nx, tile))
     thumb_level = _thumbnail_level(shapes)
     thumb_z = nz // 2
     thumb_rows: dict[int, list[np.ndarray]] = {c: [] for c in range(nc)}

@@ -28,6 +28,7 @@ class ChunkWriter:
         self.tile = tile
         self.dtype = dtype
         self.codec = codec
+        self._made: set[Path] = set()  # folders known to exist (a set add is atomic under the GIL)
         write_json(root / ".zgroup", {"zarr_format": 2})
         for level, (height, width) in enumerate(shapes):
             (root / str(level)).mkdir()
@@ -67,7 +68,15 @@ class ChunkWriter:
         # an all-zero chunk compresses to almost nothing, so only tiny outputs need the full check
         if (self.codec is None or len(encoded) * 64 < data.nbytes) and not data.any():
             return 0  # readers use the fill value 0
-        os.makedirs(folder, exist_ok=True)
-        with open(folder / str(col), "wb") as fh:
-            fh.write(encoded)
+        if folder not in self._made:  # one mkdir per band row, not one per chunk
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        # os.open/os.write: two system calls fewer per chunk than open() (no fstat, no isatty)
+        fd = os.open(folder / str(col), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(encoded)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         return 1
