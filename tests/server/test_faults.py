@@ -25,6 +25,7 @@ import pytest
 from conftest import CHROMATILE, fetch, free_port, wait_for, wait_for_port
 
 from chromatile.commands.serve import DRAIN_SECONDS, KILL_TIMEOUT
+from chromatile.http.slowclients import BufferedBodies
 
 TILE = "/data/ramp.ome.zarr/0/0/0/0/1/1"
 BUNDLE_SIZE = 1_400_000  # the viewer bundle's size, the body the issue's slow clients asked for
@@ -388,3 +389,27 @@ def test_internet_facing_nginx_recipe_shields_even_a_plain_granian(nginx_front, 
             granian.kill()
             granian.wait()
 
+
+
+def test_buffered_bodies_hands_small_bodies_over_whole_and_bounds_big_streams() -> None:
+    # the middleware alone, with bodies of unknown length (a generator, no Content-Length)
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        yield from [b"x" * 100] * int(environ["PARTS"])
+
+    wrapped = BufferedBodies(app, limit=1000, streams=1, retry_after=3)
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started.append(status)
+
+    small = wrapped({"PARTS": "10"}, start_response)
+    assert small == [b"x" * 1000]  # one part: the server writes it without a Python thread
+    big = wrapped({"PARTS": "30"}, start_response)
+    refused = wrapped({"PARTS": "30"}, start_response)  # the only streaming slot is taken
+    assert started == ["200 OK", "200 OK", "503 Service Unavailable"]
+    assert b"".join(refused).startswith(b'{"error": "server busy')
+    assert b"".join(big) == b"x" * 3000
+    big.close()  # the server closes the body when the send ends: the slot is free again
+    again = wrapped({"PARTS": "30"}, start_response)
+    assert started[-1] == "200 OK" and b"".join(again) == b"x" * 3000

@@ -20,13 +20,19 @@ BUFFER_MAX = 4 * 1024 * 1024
 
 
 def build_app() -> Flask:
-    """Granian's factory target: each worker process builds its own app from the environment."""
+    """Granian's factory target: each worker process builds its own app from the environment.
+
+    Under `chromatile serve` (its variables set) the app is wrapped for granian: bodies handed over
+    whole, `Connection: close` while draining. Any other server gets the plain app.
+    """
     app = create_app(None)
+    threads = os.environ.get(THREADS_ENV)
+    flag_path = os.environ.get(DRAIN_FLAG_ENV)
+    if threads is None or flag_path is None:
+        return app
     settings = app.extensions["chromatile"].settings
-    threads = int(os.environ.get(THREADS_ENV, "1"))
     cors = [("Access-Control-Allow-Origin", "*")] if "*" in settings.origins else []
     # one thread per process always stays free of big streams (threads=1: one stream at a time)
-    wsgi = BufferedBodies(app.wsgi_app, BUFFER_MAX, max(1, threads - 1), settings.retry_after, cors)
-    flag_path = os.environ.get(DRAIN_FLAG_ENV)
-    app.wsgi_app = CloseWhileDraining(wsgi, DrainFlag(Path(flag_path))) if flag_path else wsgi  # type: ignore[method-assign]
+    buffered = BufferedBodies(app.wsgi_app, BUFFER_MAX, max(1, int(threads) - 1), settings.retry_after, cors)
+    app.wsgi_app = CloseWhileDraining(buffered, DrainFlag(Path(flag_path)))  # type: ignore[method-assign]
     return app
