@@ -95,3 +95,12 @@ def test_corrupt_chunk_shows_a_message_and_the_rest_draws(page: Page, server: Se
     assert "1 tile failed to load" in messages(page)["tile"]
     assert (img[:128, :128] == 255).all() and (img[:128, 128:] == 255).all() and (img[128:, :128] == 255).all()
     assert page.evaluate("() => window.chromatileViewer.stats.requestsFailed") == 1
+
+
+def test_a_foreign_servers_error_page_is_never_shown_raw(page: Page, server: Server, static_host: StaticHost) -> None:
+    # Python's http.server answers a missing file with an HTML error page: the message keeps the status only.
+    page.goto(f"{server.url}/view?url={static_host.url}/no-such-store.zarr")
+    page.wait_for_selector(".ct-message-store")
+    text = messages(page)["store"]
+    assert "HTTP 404" in text or "Nothing to open" in text, text
+    assert "<" not in text and "DOCTYPE" not in text.upper() and "Error response" not in text, text
