@@ -134,6 +134,27 @@ def test_republish_under_a_running_host(data_dir: Path, tmp_path: Path, page: Pa
     assert_same_origin(urls, site)
 
 
+@pytest.mark.parametrize("base_url", [None, "/lab/images"])
+def test_site_under_a_path_prefix(base_url: str | None, data_dir: Path, tmp_path: Path, page: Page,
+                                  static_hosts: Callable[..., str], webclient_built: Path) -> None:
+    """Served from /lab/images/ of a host: relative URLs need nothing, --base-url gives the same."""
+    www = tmp_path / "www"
+    out = www / "lab" / "images"
+    assert run_publish(data_dir, out, *(["--base-url", base_url] if base_url else [])).code == 0
+    host = static_hosts("nginx", www)
+    site = f"{host}/lab/images"
+    urls = watch_requests(page)
+    assert open_catalog(page, site) == [("public", f"{site}/view/public/")]
+    got = view_after_click(page)
+    size = browser_fixtures.canvas_size(page)
+    expected = viewer_reference.view_of(viewer_reference.composite(ramp16()[:, 0], CHANNELS, "additive"),
+                                        VIEW["center"], VIEW["zoom"], *size)
+    browser_fixtures.assert_close(got, expected)
+    assert not page.errors
+    assert all(urlsplit(u).path.startswith("/lab/images/") for u in urls if urlsplit(u).scheme == "http")
+    assert_same_origin(urls, host)
+
+
 def test_sharded_ngff05_store_from_nginx(tmp_path: Path, page: Page, static_hosts: Callable[..., str],
                                         webclient_built: Path) -> None:
     """An OME-Zarr 0.5 store with shards (read by Range requests) published and viewed from nginx."""
