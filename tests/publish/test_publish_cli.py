@@ -201,3 +201,12 @@ def test_purge_hook_runs_for_removed_images(data_dir: Path, tmp_path: Path) -> N
     DataDir(data_dir).withdraw("secret")
     failing = run_publish(data_dir, out, env={"CHROMATILE_PURGE_COMMAND": "false"})
     assert failing.code == 1 and "purge hook for secret: failed: exit 1" in failing.err
+
+
+def test_missing_viewer_build_is_a_clear_error(data_dir: Path, tmp_path: Path) -> None:
+    webclient = tmp_path / "static"
+    webclient.mkdir()
+    (webclient / "index.html").write_text("<html><head></head>__CHROMATILE_BASE__</html>")
+    with pytest.raises(UserError, match=r"viewer file .*chromatile\.js' is missing: build the viewer first"):
+        publish(data_dir, tmp_path / "site", webclient_dir=webclient)
+    assert not (tmp_path / "site").exists()

@@ -21,11 +21,11 @@ CATALOG_FILE = "catalog.json"
 
 
 def read_template(webclient_dir: Path) -> str:
-    """The viewer page template; UserError if it or the built viewer bundle is missing."""
+    """The viewer page template; UserError if it, its stylesheet or the built viewer bundle is missing."""
     index = webclient_dir / "index.html"
-    bundle = webclient_dir / "dist" / "chromatile.js"
-    if not bundle.is_file():
-        raise UserError(f"the viewer bundle {str(bundle)!r} is missing: build it first (npm run build)")
+    for needed in (webclient_dir / "dist" / "chromatile.js", webclient_dir / "viewer.css"):
+        if not needed.is_file():
+            raise UserError(f"the viewer file {str(needed)!r} is missing: build the viewer first (npm run build)")
     try:
         html = index.read_text(encoding="utf-8")
     except FileNotFoundError:
