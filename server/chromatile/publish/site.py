@@ -256,7 +256,8 @@ def _update(data: DataDir, selected: dict[str, dict[str, Any]], out: Path, webcl
     _count_write(report, tree.write_bytes(str(out / "index.html"), pages.catalog_page(template, base)))
     _count_write(report, tree.write_bytes(str(out / ".nojekyll"), b""))
 
-    for folder, suffix in (("data", STORE_SUFFIX), ("view", "")):
+    # pages before stores: no moment where a page of a removed image points at a missing store
+    for folder, suffix in (("view", ""), ("data", STORE_SUFFIX)):
         root = out / folder
         if not root.is_dir():
             continue
