@@ -1,14 +1,17 @@
 // Builds the viewer the server sends: server/chromatile/static/ holds the bundle dist/chromatile.js (one
-// ES module, worker and shaders inlined) and copies of the page and stylesheet (webclient/*.html, *.css).
-// It lives inside the Python package so that a wheel carries it: `pip install chromatile` serves the
-// viewer with no Node.js, and an editable install serves the very same folder.
+// ES module, shaders inlined), dist/worker/ (the decode worker, its codecs split out so that a worker
+// loads only those of the store it decodes) and copies of the page and stylesheet (webclient/*.html,
+// *.css). It lives inside the Python package so that a wheel carries it: `pip install chromatile`
+// serves the viewer with no Node.js, and an editable install serves the very same folder.
 //
-// Two virtual modules are generated here rather than committed:
-//   virtual:shaders        every shaders/*.glsl file, keyed by file name, so adding a colormap or
-//                          blend mode is adding one file and rebuilding;
-//   virtual:decode-worker  the decode worker bundled as a classic script string, started from a Blob
-//                          URL so pages on another origin can embed the viewer (a Worker URL must be
-//                          same-origin with the page).
+// virtual:shaders is generated here rather than committed: every shaders/*.glsl file, keyed by file
+// name, so adding a colormap or blend mode is adding one file and rebuilding.
+//
+// The worker is an ES module next to the bundle (dist/worker/decode-worker.js). decode-pool.js starts
+// it through a one-line Blob module importing that URL, so pages on another origin can embed the
+// viewer (a Worker URL must be same-origin with the page; an import from it need only allow CORS).
+// Each codec (numcodecs' wasm builds of c-blosc and zstd are ~0.6 MB each) is its own chunk, fetched
+// by the worker on first use: the bundle carries none of them.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,39 +29,32 @@ function readShaders() {
   return out;
 }
 
-async function buildWorker() {
-  const result = await esbuild.build({
-    entryPoints: [path.join(here, 'src', 'decode-worker.js')],
-    bundle: true,
-    format: 'iife',
-    minify: true,
-    write: false,
-    target: 'es2022',
-    logLevel: 'warning',
-  });
-  return result.outputFiles[0].text;
-}
+const virtualPlugin = {
+  name: 'chromatile-virtual',
+  setup(build) {
+    build.onResolve({ filter: /^virtual:/ }, (args) => ({ path: args.path, namespace: 'virtual' }));
+    build.onLoad({ filter: /.*/, namespace: 'virtual' }, (args) => {
+      if (args.path === 'virtual:shaders') {
+        return { contents: `export default ${JSON.stringify(readShaders())};`, loader: 'js' };
+      }
+      return null;
+    });
+  },
+};
 
-function virtualPlugin(workerSource) {
-  return {
-    name: 'chromatile-virtual',
-    setup(build) {
-      build.onResolve({ filter: /^virtual:/ }, (args) => ({ path: args.path, namespace: 'virtual' }));
-      build.onLoad({ filter: /.*/, namespace: 'virtual' }, (args) => {
-        if (args.path === 'virtual:shaders') {
-          return { contents: `export default ${JSON.stringify(readShaders())};`, loader: 'js' };
-        }
-        if (args.path === 'virtual:decode-worker') {
-          return { contents: `export default ${JSON.stringify(workerSource)};`, loader: 'js' };
-        }
-        return null;
-      });
-    },
-  };
-}
-
-const workerSource = await buildWorker();
+fs.rmSync(path.join(outDir, 'worker'), { recursive: true, force: true });
 fs.mkdirSync(outDir, { recursive: true });
+await esbuild.build({
+  entryPoints: [path.join(here, 'src', 'decode-worker.js')],
+  bundle: true,
+  format: 'esm',
+  splitting: true,
+  minify: true,
+  outdir: path.join(outDir, 'worker'),
+  chunkNames: '[name]-[hash]',
+  target: 'es2022',
+  logLevel: 'warning',
+});
 await esbuild.build({
   entryPoints: [path.join(here, 'src', 'index.js')],
   bundle: true,
@@ -66,11 +62,11 @@ await esbuild.build({
   outfile: path.join(outDir, 'chromatile.js'),
   sourcemap: true,
   target: 'es2022',
-  plugins: [virtualPlugin(workerSource)],
+  plugins: [virtualPlugin],
   logLevel: 'warning',
 });
 for (const f of fs.readdirSync(here)) {
   if (f.endsWith('.html') || f.endsWith('.css')) fs.copyFileSync(path.join(here, f), path.join(siteDir, f));
 }
 console.log(`built ${path.relative(process.cwd(), path.join(outDir, 'chromatile.js'))}` +
-  ` (${Object.keys(readShaders()).length} shader files)`);
+  ` (${Object.keys(readShaders()).length} shader files) and ${path.relative(process.cwd(), path.join(outDir, 'worker'))}/`);

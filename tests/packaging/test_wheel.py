@@ -53,7 +53,9 @@ def test_the_wheel_carries_the_built_viewer(wheel: Path) -> None:
 
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"chromatile/static/index.html", "chromatile/static/viewer.css",
-            "chromatile/static/dist/chromatile.js"} <= names
+            "chromatile/static/dist/chromatile.js", "chromatile/static/dist/worker/decode-worker.js"} <= names
+    # every codec the decode worker loads on demand is in the wheel too
+    assert any(n.startswith("chromatile/static/dist/worker/zstd-") for n in names)
 
 
 def wait_until_listening(port: int, timeout: float = 60.0) -> None:

@@ -1,40 +1,50 @@
-// A small pool of decode workers started from the inlined worker source (see build.mjs).
-import workerSource from 'virtual:decode-worker';
+// A small pool of decode workers: ES modules next to the bundle (dist/worker/, see build.mjs), which
+// load the codecs a store uses on first use.
+
+// Started from a Blob module importing the real URL: a Worker URL must be same-origin with the page,
+// and the viewer may be embedded in a page on another origin.
+const WORKER_URL = new URL('./worker/decode-worker.js', import.meta.url).href;
 
 export class DecodePool {
   // One worker per core (2 to 4): the main thread only fetches, uploads and draws, so decoding may use
   // every core; on a 2-core machine one worker halved the Z-stepping throughput (bench/viewer).
   constructor(size = Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2))) {
-    const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+    const url = URL.createObjectURL(new Blob([`import ${JSON.stringify(WORKER_URL)};`], { type: 'text/javascript' }));
     this.workers = [];
     this.pending = new Map();
     this.nextId = 1;
     this.load = [];
+    this.failed = null;
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url);
+      const w = new Worker(url, { type: 'module' });
       w.onmessage = (e) => this._done(i, e.data);
+      // The worker script could not be loaded (404, CORS, offline): every decode would wait forever.
+      w.onerror = (e) => { e.preventDefault(); this._fail(`the decode worker did not start (${WORKER_URL})`); };
       this.workers.push(w);
       this.load.push(0);
     }
-    URL.revokeObjectURL(url);
+    // Revoked once the workers have fetched it (a module worker loads its script asynchronously).
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
   /**
    * Decode `bytes` (an ArrayBuffer, transferred), a chunk of `planes` planes of `length` pixels, and keep
-   * plane `plane`: resolves to {pixels (`length` of them), ms (worker time)}.
+   * plane `plane`: resolves to {pixels (`length` of them), ms (worker time)}. `compressor` is the level's
+   * decode spec (codecs.js).
    */
   decode(bytes, compressor, dtype, length, planes = 1, plane = 0) {
+    if (this.failed) return Promise.reject(new Error(this.failed));
     const id = this.nextId++;
     let best = 0;
     for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[best]) best = i;
     this.load[best]++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, worker: best });
       this.workers[best].postMessage({ id, bytes, compressor, dtype, length, planes, plane }, [bytes]);
     });
   }
 
-  /** Let every worker instantiate the codec for `compressor` (a Zarr compressor config) ahead of use. */
+  /** Let every worker load the codecs of `compressor` (a level's decode spec) ahead of use. */
   warm(compressor) {
     for (const w of this.workers) w.postMessage({ warm: compressor });
   }
@@ -46,6 +56,12 @@ export class DecodePool {
     if (!p) return;
     if (msg.error) p.reject(new Error(msg.error));
     else p.resolve({ pixels: msg.pixels, ms: msg.ms });
+  }
+
+  _fail(message) {
+    this.failed = message;
+    for (const p of this.pending.values()) p.reject(new Error(message));
+    this.pending.clear();
   }
 
   destroy() {

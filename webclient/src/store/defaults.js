@@ -1,5 +1,6 @@
 // Channel defaults for a store without `omero` fields: the JS twin of the store contract's defaults
-// (server/chromatile store-contract module, docs/store-format.md). Change both together.
+// (server/chromatile/storemeta.py: default_label, default_color, DEFAULT_COLORS; docs/store-format.md).
+// Change both together.
 //   label   `Channel {c}` (c 0-based)
 //   colour  a single-channel image: FFFFFF; else PALETTE[c % 7] (ingest's palette)
 //   active  c < 4
