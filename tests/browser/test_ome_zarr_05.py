@@ -168,15 +168,16 @@ def test_absent_inner_chunk_and_shard_are_fill_value(page: Page, server: Server,
     open_url(page, server, f"{host.url}/sharded.zarr")
     values = page.evaluate("""async () => {
         const v = window.chromatileViewer;
+        await v.ready;
         v.setState({view: {center: [150, 90], zoom: 1}, z: 0});
         await v.whenIdle();
-        const a = v.valuesAt(200, 100).map(x => x.value);
+        const a = v.valuesAt(200, 100);
         v.setState({z: 1}); await v.whenIdle();
-        const b = v.valuesAt(10, 40).map(x => x.value);
+        const b = v.valuesAt(10, 40);
         return [a, b, v._viewer.stats.chunksMissing];
     }""")
-    assert values[0] == [int(sharded_store[0, 0, 100, 200]), 7]
-    assert values[1] == [7, int(sharded_store[1, 1, 40, 10])]
+    assert values[0] == [{"value": int(sharded_store[0, 0, 100, 200]), "level": 0}, {"value": 7, "level": 0}]
+    assert values[1] == [{"value": 7, "level": 0}, {"value": int(sharded_store[1, 1, 40, 10]), "level": 0}]
     assert values[2] >= 2
 
 
