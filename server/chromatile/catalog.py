@@ -69,11 +69,12 @@ class Catalog:
             self.cache.set(key, summary)
         return summary
 
-    def listing(self, *, include_private: bool) -> list[dict[str, Any]]:
-        """Short entries of every servable image: withdrawn never, private only when allowed."""
+    def visible(self, *, include_private: bool) -> list[tuple[str, dict[str, Any], bool]]:
+        """(id, summary, private) of every servable image: withdrawn never, private only when allowed,
+        unreadable metadata never. What the catalog lists and `/api/health` counts."""
         withdrawn = self.data.markers.withdrawn_ids()
         private_names = self.data.markers.private_ids()
-        entries = []
+        found = []
         for image_id in self.ids():
             try:
                 # an alias carries its target's state too (store.datadir)
@@ -81,9 +82,15 @@ class Catalog:
                 is_private = any(n in private_names for n in names)
                 if any(n in withdrawn for n in names) or (is_private and not include_private):
                     continue
-                summary = self.metadata(image_id)
+                found.append((image_id, self.metadata(image_id), is_private))
             except UserError:
                 continue  # vanished or unreadable since discovery: not listable
+        return found
+
+    def listing(self, *, include_private: bool) -> list[dict[str, Any]]:
+        """Short entries of every image :meth:`visible` gives."""
+        entries = []
+        for image_id, summary, is_private in self.visible(include_private=include_private):
             entries.append({
                 "id": image_id,
                 "name": summary["name"],

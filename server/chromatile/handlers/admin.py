@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chromatile import access, defaults, purge
@@ -57,8 +58,6 @@ def change_state(svc: Services, action: str, image_id: str, body: Any) -> dict[s
 
 def parse_body(raw: bytes) -> Any:
     """A request body parsed as JSON; None when it is empty or not JSON, BadRequest when too deep."""
-    import json
-
     if not raw.strip():
         return None
     try:

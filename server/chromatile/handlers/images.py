@@ -14,7 +14,7 @@ from chromatile.store import STORE_SUFFIX, thumbnail_file
 
 def health(svc: Services) -> dict[str, Any]:
     """Liveness plus the number of images an anonymous caller can see (hidden ones not counted)."""
-    return {"status": "ok", "images": len(svc.catalog.listing(include_private=False))}
+    return {"status": "ok", "images": len(svc.catalog.visible(include_private=False))}
 
 
 def catalog(svc: Services, authorization: str | None, base: str) -> dict[str, Any]:
