@@ -30,6 +30,7 @@ READ_ERRORS = {
     "403": _error("Credentials that may not read this image."),
     "404": _error("No such image or file."),
     "410": _error("The image was withdrawn."),
+    "503": _error("DATA_DIR or the images' state cannot be read now (Retry-After), or the server is full."),
 }
 ADMIN_ERRORS = {
     "400": _error("Malformed id or body."),
@@ -178,7 +179,16 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 "security": [{}, {"bearer": []}],
                 "parameters": [IMAGE_ID, TOKEN],
                 "responses": {"200": {"description": "PNG", "content": {"image/png": {"schema": {
-                    "type": "string", "format": "binary"}}}}, **READ_ERRORS}}},
+                    "type": "string", "format": "binary"}}}}, **READ_ERRORS,
+                    "401": {"description": "Private image and no credentials: a 'private' placeholder PNG "
+                                           "for image clients, the JSON error for Accept: application/json.",
+                            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "410": {"description": "Withdrawn: a 'withdrawn' placeholder PNG for image clients, "
+                                           "the JSON error for Accept: application/json.",
+                            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                }}},
             "/api/images/{image_id}/defaults": {"put": {
                 "operationId": "put_defaults",
                 "summary": "Save the viewer's channel settings as the image's defaults (admin).",
@@ -187,7 +197,8 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Defaults"}}}},
                 "responses": {"200": _json("The new metadata.", "Image"), **ADMIN_ERRORS,
-                              "410": _error("The image was withdrawn.")}}},
+                              "410": _error("The image was withdrawn."),
+                              "507": _error("No space left to save; the metadata is unchanged.")}}},
             "/api/admin/images/{image_id}/withdraw": _admin_action(
                 "withdraw", "Withdraw an image: 410 on every URL of it, out of the catalog."),
             "/api/admin/images/{image_id}/restore": _admin_action("restore", "Undo a withdrawal."),
@@ -196,9 +207,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             "/api/admin/images/{image_id}/public": _admin_action("public", "Make an image public."),
             "/data/{store}/{path}": {"get": {
                 "operationId": "get_store_file",
-                "summary": "A file of a store (`.zattrs`, `.zgroup`, `<level>/.zarray`, chunks "
-                           "`<level>/<t>/<c>/<z>/<y>/<x>`): bytes unchanged, strong ETag, Range, 304. "
-                           "An absent chunk inside the grid (all zeros) answers 404 with no body.",
+                "summary": "A file of a store (0.4: `.zattrs`, `.zgroup`, `<level>/.zarray`, chunks "
+                           "`<level>/<t>/<c>/<z>/<y>/<x>`; 0.5: `zarr.json`, chunk or shard files "
+                           "`<level>/c/<t>/<c>/<z>/<y>/<x>`): bytes unchanged, strong ETag, RFC 9110 "
+                           "conditionals and one byte range (206), 304, 412, 416. An absent chunk inside "
+                           "the grid (all zeros) answers 404 with no body.",
                 "security": [{}, {"bearer": []}],
                 "parameters": [
                     {"name": "store", "in": "path", "required": True,
@@ -210,8 +223,10 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     "200": {"description": "The file's bytes.", "content": {
                         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                         "application/json": {"schema": {"type": "object"}}}},
-                    "206": {"description": "A byte range of the file."},
+                    "206": {"description": "A byte range of the file (Content-Range)."},
                     "304": {"description": "Not modified."},
+                    "412": _error("A precondition (If-Match, If-Unmodified-Since) failed."),
+                    "416": _error("The range starts past the end of the file."),
                     **READ_ERRORS,
                 }}},
         },
