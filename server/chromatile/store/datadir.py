@@ -246,9 +246,6 @@ class DataDir:
                                   f"({os.strerror(exc.errno or 0) or type(exc).__name__}); "
                                   "it is unchanged") from None
 
-    # kept for callers written against the 0.4-only name
-    update_zattrs = update_attrs
-
 
 def thumbnail_file(store_real: str, summary: dict[str, Any]) -> str:
     """Resolved path of the store's thumbnail (NotFound if it has none)."""

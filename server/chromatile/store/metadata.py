@@ -10,7 +10,8 @@ rest of the server does not care which format a store is. It asks this module:
 - :func:`update_attrs`: read-modify-write of the group metadata (the "save as default" path);
 - :func:`is_metadata_file`: whether a store file is metadata (JSON, revalidated) rather than a chunk.
 
-To support another layout or metadata version, change this module only.
+To support another layout or metadata version, change this module (where the server finds and writes
+metadata) and the store contract (what it means); nothing else in the server reads metadata.
 """
 
 from __future__ import annotations
