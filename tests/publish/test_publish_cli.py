@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,17 @@ def test_missing_viewer_build_is_a_clear_error(data_dir: Path, tmp_path: Path) -
     with pytest.raises(UserError, match=r"viewer file .*chromatile\.js' is missing: build the viewer first"):
         publish(data_dir, tmp_path / "site", webclient_dir=webclient)
     assert not (tmp_path / "site").exists()
+
+
+def test_link_across_file_systems_is_refused_up_front(data_dir: Path) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == data_dir.stat().st_dev:
+        pytest.skip("needs /dev/shm on another file system than the test's temporary folder")
+    out = shm / f"chromatile-publish-test-{os.getpid()}"
+    try:
+        run = run_publish(data_dir, out, "--link")
+        assert run.code == 2 and "--link needs OUT_DIR on the same file system as DATA_DIR" in run.err
+        assert not out.exists()
+    finally:
+        if out.exists():
+            shutil.rmtree(out)

@@ -104,6 +104,9 @@ def publish(data_dir: str | Path, out_dir: str | Path, *, ids: Sequence[str] | N
     webclient = webclient_dir or default_webclient_dir()
     template = pages.read_template(webclient)
     out = _check_out_dir(Path(out_dir), data.real)
+    if link and _device(out) != os.stat(data.real).st_dev:
+        raise UserError(f"--link needs OUT_DIR on the same file system as DATA_DIR ({str(out)!r} is not): "
+                        "drop --link to copy")
     catalog = Catalog(data, _DictCache())
     selected = _select(data, catalog, ids, include_private, report)
 
@@ -123,6 +126,13 @@ def publish(data_dir: str | Path, out_dir: str | Path, *, ids: Sequence[str] | N
     report.images = list(selected)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _device(path: Path) -> int:
+    """File system of `path`, or of its nearest existing parent (OUT_DIR may not exist yet)."""
+    while not path.exists():
+        path = path.parent
+    return os.stat(path).st_dev
 
 
 def _check_out_dir(out: Path, data_real: str) -> Path:
