@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import LiveServer
+from conftest import ADMIN, LiveServer
 from test_defaults import put
+from test_ngff05_store import live05, seed05  # noqa: F401 - fixtures of the 0.5 stores
 
 GROUPS = [
     {"name": "nuclei", "channels": [{"index": 0, "color": "#0000FF", "window": [10, 900], "gamma": 1.5,
@@ -50,3 +51,17 @@ def test_bad_groups_are_400_and_change_nothing(live: LiveServer, groups: object,
     r = put(live, {"channels": [{}, {}], "groups": groups})
     assert (r.status, r.json()) == (400, {"error": message})
     assert zattrs.read_bytes() == before
+
+
+def test_groups_of_a_05_store_go_into_zarr_json(live05: LiveServer) -> None:  # noqa: F811 - the imported fixture
+    r = put_to(live05, "ramp5", {"channels": [{}, {}], "groups": GROUPS[:1]})
+    assert r.status == 200, r.body
+    doc = json.loads((live05.data_dir / "ramp5.ome.zarr" / "zarr.json").read_text())
+    assert [g["name"] for g in doc["attributes"]["chromatile"]["groups"]] == ["nuclei"]
+    assert "groups" not in doc and "chromatile" not in doc
+
+
+def put_to(live: LiveServer, image_id: str, body: object):
+    return live.get(f"/api/images/{image_id}/defaults", method="PUT",
+                    headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+                    body=json.dumps(body).encode())
