@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SIDEBAR, Server, assert_close, canvas_size, open_viewer, render
+from conftest import DOCKED_PANEL, SIDEBAR, Server, assert_close, canvas_size, open_viewer, render
 from playwright.sync_api import Browser, Page
 from viewer_reference import composite, view_of
 
@@ -141,6 +141,7 @@ def test_image_edge_on_a_pixel_centre(page: Page, server: Server, center: list[f
 
 def test_odd_canvas_height_at_integer_centre(browser: Browser, server: Server) -> None:
     context = browser.new_context(viewport={"width": 256 + SIDEBAR, "height": 255}, device_scale_factor=1)
+    context.add_init_script(DOCKED_PANEL)  # the panel stays beside the 256 px canvas (conftest.page)
     pg = context.new_page()
     try:
         open_viewer(pg, server, "ramp16")
