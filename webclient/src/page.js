@@ -17,7 +17,7 @@ function reportIgnored(api, decoded) {
   const ignored = [...decoded.ignored];
   const sizeC = api.source.sizeC;
   const n = decoded.channels ? decoded.channels.length : 0;
-  if (n > sizeC) ignored.push(`${n} channel entries for an image of ${sizeC} channels: the last ${n - sizeC} were not used`);
+  if (n > sizeC) ignored.push(`${n} channel entries for an image of ${sizeC} channels: ${n - sizeC > 1 ? `the last ${n - sizeC} were` : 'the last one was'} not used`);
   if (decoded.groups && api.groups) api.groups.replace(cleanGroups(decoded.groups, sizeC, ignored));
   if (ignored.length) api._viewer.showMessage('state', `Part of the link was ignored: ${ignored.join('; ')}.`);
 }
