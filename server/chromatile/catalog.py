@@ -19,6 +19,8 @@ from chromatile.store import DataDir
 
 # A directory mtime younger than this may hide a later change within the same timestamp tick.
 RACY_NS = 2_000_000_000
+# Seconds one catalog listing may spend walking stores for their size on disk (see disk_facts).
+FACTS_BUDGET_S = 0.5
 
 
 class Cache(Protocol):
@@ -40,6 +42,8 @@ class Catalog:
         self._ids: list[str] = []
         self._mtime: int | None = None
         self._scanned_at = 0
+        # (store path, metadata version) -> bytes on disk; in-process so it never evicts metadata
+        self._sizes: dict[tuple[str, str], int] = {}
         self.ids()
 
     def ids(self) -> list[str]:
@@ -90,6 +94,7 @@ class Catalog:
     def listing(self, *, include_private: bool) -> list[dict[str, Any]]:
         """Short entries of every image :meth:`visible` gives."""
         entries = []
+        deadline = time.monotonic() + FACTS_BUDGET_S
         for image_id, summary, is_private in self.visible(include_private=include_private):
             entries.append({
                 "id": image_id,
@@ -99,20 +104,21 @@ class Catalog:
                 "levels": len(summary["levels"]),
                 "channels": [c["label"] for c in summary["channels"]],
                 "private": is_private,
-                **self.disk_facts(image_id, summary),
+                **self.disk_facts(image_id, summary, deadline),
             })
         return entries
 
-    def disk_facts(self, image_id: str, summary: dict[str, Any]) -> dict[str, Any]:
-        """`size_bytes` and `ingested` of one store, cached like its metadata (a walk of every chunk)."""
+    def disk_facts(self, image_id: str, summary: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """`size_bytes` and `ingested` of one store. The size is a walk of every chunk file, remembered
+        per metadata version; walks start only before `deadline` (time.monotonic()), so a listing of
+        many large stores answers in bounded time with `size_bytes: null` for the ones not walked yet."""
         try:
             store_real = self.data.resolve_store(image_id)
-            key = f"chromatile:facts:{self.data.real}:{image_id}:{self.data.metadata_version(store_real)}"
-            facts = self.cache.get(key)
-            if facts is None:
-                facts = {"size_bytes": storefacts.disk_bytes(store_real),
-                         "ingested": storefacts.ingested_at(store_real, summary["levels"][0]["path"])}
-                self.cache.set(key, facts)
+            ingested = storefacts.ingested_at(store_real, summary["levels"][0]["path"])
+            key = (store_real, self.data.metadata_version(store_real))
+            size = self._sizes.get(key)
+            if size is None and time.monotonic() < deadline:
+                size = self._sizes[key] = storefacts.disk_bytes(store_real)
         except (OSError, UserError):
             return {"size_bytes": None, "ingested": None}  # vanished since it was listed
-        return dict(facts)
+        return {"size_bytes": size, "ingested": ingested}
