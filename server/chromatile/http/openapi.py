@@ -67,6 +67,7 @@ IMAGE = {
     "properties": {
         "id": {"type": "string"},
         "name": {"type": "string"},
+        "ngff": {"type": "string", "enum": ["0.4", "0.5"]},
         "axes": {"type": "array", "items": {"type": "object", "required": ["name"],
                                             "properties": {"name": {"type": "string"},
                                                            "type": {"type": "string"},
@@ -79,6 +80,8 @@ IMAGE = {
                                                   "path": {"type": "string"},
                                                   "shape": {"type": "array", "items": {"type": "integer"}},
                                                   "chunks": {"type": "array", "items": {"type": "integer"}},
+                                                  "shards": {"type": "array", "items": {"type": "integer"},
+                                                             "nullable": True},
                                                   "scale": {"type": "array", "items": {"type": "number"}},
                                                   "downsample": {"type": "array", "items": {"type": "number"}},
                                                   "dtype": {"type": "string"},
