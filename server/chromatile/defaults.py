@@ -126,7 +126,7 @@ def apply_groups(doc: dict[str, Any], groups: list[dict[str, Any]] | None) -> di
     if groups is None:
         return doc
     new = copy.deepcopy(doc)
-    holder = new.setdefault("attributes", {}) if new.get("zarr_format") == 3 else new
+    _, holder = storemeta.ome_attributes(new)  # where the `chromatile` block lives in either format
     holder.setdefault("chromatile", {})["groups"] = groups
     return new
 
