@@ -19,11 +19,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `ingest` parser."""
     p = subparsers.add_parser(
         "ingest",
-        help="convert a TIFF or a folder of per-slice TIFFs into DEST_DIR/<id>.ome.zarr",
-        description="Convert an OME-TIFF (incl. pyramidal), ImageJ hyperstack, plain TIFF or a folder of "
-        "per-slice TIFFs into an OME-Zarr 0.4 pyramid DEST_DIR/<id>.ome.zarr, written atomically.",
+        help="convert a TIFF, a folder of per-slice TIFFs or an OME-Zarr into DEST_DIR/<id>.ome.zarr",
+        description="Convert an OME-TIFF (incl. pyramidal), ImageJ hyperstack, plain TIFF, a folder of "
+        "per-slice TIFFs or an OME-Zarr image (0.4 or 0.5) into an OME-Zarr pyramid DEST_DIR/<id>.ome.zarr "
+        "(0.4, or 0.5 with --ngff 0.5), written atomically.",
     )
-    p.add_argument("src", metavar="SRC", help="TIFF file, or folder of per-slice TIFFs (natural sort order)")
+    p.add_argument("src", metavar="SRC",
+                   help="TIFF file, folder of per-slice TIFFs (natural sort order), or OME-Zarr image folder")
     p.add_argument("dest_dir", metavar="DEST_DIR", help="directory that receives <id>.ome.zarr")
     p.add_argument("--id", dest="image_id", help="store id (default: from the SRC name)")
     p.add_argument("--tile", type=int, default=DEFAULT_TILE, help=f"tile (chunk) size in pixels (default {DEFAULT_TILE})")
