@@ -26,7 +26,9 @@ export const DRAWABLE = 2;
  * @property {number} t
  * @property {number[]} channels visible channel indices
  * @property {(tile: TileRef) => number} tileState MISSING, SETTLED or DRAWABLE for the visible channels
- * @property {Array<[number, number]>} [planes] [t, z] of every plane with a drawable tile (stand-in candidates)
+ * @property {() => Array<[number, number]>} [planes] [t, z] of every plane with a drawable tile (stand-in
+ *   candidates), asked only when a target tile is not drawable
+ * @property {boolean} [schedule] false: the draw list only, no requests (a frame that only recolours)
  * @property {number} [zDir] direction of the last Z step (+1 / -1)
  * @property {number} [tDir] direction of the last T step
  * @property {boolean} [moving] Z or T is changing quickly (a slider drag, a held key): coarse levels only
@@ -42,7 +44,8 @@ export const DRAWABLE = 2;
  * @property {number} level the pyramid level the view wants
  * @property {[number, number, number, number]} rect the level-0 rectangle in view
  * @property {Array<{ty: number, tx: number}>} target tiles of `level` in view, nearest the centre first
- * @property {ChunkRequest[]} requests chunks to load, most wanted first (already loaded ones included: the loader skips them)
+ * @property {ChunkRequest[]} requests chunks to load, most wanted first (already loaded ones included: the loader
+ *   skips them); empty when `schedule` is false
  * @property {TileRef[]} draw tiles to draw, coarsest first: target tiles, else the best resident stand-in
  * @property {boolean} complete every target tile of the current plane is drawable or settled
  * @property {number} uncovered target tiles with nothing drawn over them
@@ -66,10 +69,14 @@ export function plan(input) {
   // ---- draw list: each target tile itself, else a stand-in covering it ------------------------
   // Stand-ins, best first: the same plane at a coarser level, then the nearest resident planes
   // (Z or T neighbours, at this level or coarser), so a Z or T change never shows a blank frame.
-  /** @type {Array<[number, number]>} */
-  const others = (input.planes || []).filter(([pt, pz]) => pt !== t || pz !== z)
-    .sort((a, b) => Math.abs(a[0] - t) + Math.abs(a[1] - z) - (Math.abs(b[0] - t) + Math.abs(b[1] - z)) ||
-      Math.abs(a[0] - t) - Math.abs(b[0] - t));
+  /** @type {Array<[number, number]> | null} */
+  let nearest = null;
+  const others = () => {
+    nearest ??= (input.planes ? input.planes() : []).filter(([pt, pz]) => pt !== t || pz !== z)
+      .sort((a, b) => Math.abs(a[0] - t) + Math.abs(a[1] - z) - (Math.abs(b[0] - t) + Math.abs(b[1] - z)) ||
+        Math.abs(a[0] - t) - Math.abs(b[0] - t));
+    return nearest;
+  };
   /** @type {Map<string, TileRef>} */
   const drawn = new Map();
   let complete = true;
@@ -94,6 +101,7 @@ export function plan(input) {
   // ---- requests ---------------------------------------------------------------------------------
   /** @type {ChunkRequest[]} */
   const requests = [];
+  if (input.schedule === false) return { level, rect, target, requests, draw, complete, uncovered };
   /** @param {number} L @param {number} tt @param {number} zz @param {Array<{ty: number, tx: number}>} tiles */
   const add = (L, tt, zz, tiles) => {
     for (const { ty, tx } of tiles) for (const c of channels) requests.push({ level: L, t: tt, z: zz, ty, tx, c });
@@ -132,7 +140,7 @@ export function plan(input) {
  * @param {number} level
  * @param {number} t
  * @param {number} z
- * @param {Array<[number, number]>} others
+ * @param {() => Array<[number, number]>} others nearest first
  * @param {(tile: TileRef) => number} tileState
  * @returns {TileRef[] | null}
  */
@@ -147,7 +155,7 @@ function standIn(src, rect, level, t, z, others, tileState) {
   };
   const same = at(t, z, level + 1);
   if (same) return same;
-  for (const [pt, pz] of others) {
+  for (const [pt, pz] of others()) {
     const cover = at(pt, pz, level);
     if (cover) return cover;
   }

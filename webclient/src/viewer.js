@@ -484,9 +484,9 @@ export class Viewer {
   }
 
   /**
-   * @param {boolean} withPlanes
+   * @param {boolean} schedule with the requests (else the draw list only)
    */
-  #plan(withPlanes) {
+  #plan(schedule) {
     const s = this.#s();
     const channels = this.#visibleIndices();
     const src = this.#src();
@@ -494,7 +494,7 @@ export class Viewer {
     const o = this.options;
     return plan({
       source: src, view: s.view, width: this.#cssWidth, height: this.#cssHeight, dpr: this.#dpr, z: s.z, t: s.t,
-      channels, tileState: this.#tileState(channels), planes: withPlanes ? cache.planes() : [],
+      channels, tileState: this.#tileState(channels), planes: () => cache.planes(), schedule,
       zDir: this.#zDir, tDir: this.#tDir, moving: this.#moving, margin: o.margin, prefetchZ: o.prefetchZ,
       prefetchT: o.prefetchT, budgetBytes: cache.budgetBytes,
       tileBytes: (level) => cache.channels * cache.tileBytes(level, src),
@@ -517,8 +517,9 @@ export class Viewer {
     const src = this.#source, s = this.#state, cache = this.#cache, loader = this.#loader, renderer = this.#renderer;
     if (!src || !s || !cache || !loader || !renderer || this.#destroyed) return;
     const t0 = performance.now();
-    const p = this.#plan(true);
-    if (this.#needSchedule && !this.#withdrawn) {
+    const schedule = this.#needSchedule && !this.#withdrawn;
+    const p = this.#plan(schedule);
+    if (schedule) {
       this.#needSchedule = false;
       const keep = loader.sync(p.requests);
       for (const d of p.draw) keep.add(tileKey(d.level, d.t, d.z, d.ty, d.tx));

@@ -10,7 +10,7 @@ const key = (r) => `${r.level}/${r.t}/${r.z}/${r.ty}/${r.tx}`;
 // tiles 6..9 x 6..9 (16 tiles) in view.
 function base(extra = {}) {
   return { source: makeSource(), view: { center: [512, 512], zoom: 1 }, width: 256, height: 256, dpr: 1, z: 6, t: 0,
-    channels: [0, 1], tileState: residency(new Set()), planes: [], ...extra };
+    channels: [0, 1], tileState: residency(new Set()), ...extra };
 }
 
 function allTargets(p, t, z) {
@@ -50,7 +50,7 @@ test('complete view: drawn as is, then the next plane in the step direction, the
 test('a Z jump draws the nearest resident plane until the target plane arrives', () => {
   const first = plan(base());
   const resident = new Set([...allTargets(first, 0, 6), ...allTargets(first, 0, 11)]);
-  const p = plan(base({ z: 0, tileState: residency(resident), planes: [[0, 6], [0, 11]] }));
+  const p = plan(base({ z: 0, tileState: residency(resident), planes: () => [[0, 6], [0, 11]] }));
   assert.equal(p.complete, false);
   assert.equal(p.uncovered, 0);
   assert.ok(p.draw.every((d) => d.z === 6 && d.level === 0), 'plane 6 (nearer than 11) stands in');
@@ -61,7 +61,7 @@ test('a Z jump draws the nearest resident plane until the target plane arrives',
 test('a coarser level of the target plane is preferred to another plane', () => {
   const coarse = new Set(['4/0/0/0/0']);
   const first = plan(base());
-  const p = plan(base({ z: 0, tileState: residency(new Set([...coarse, ...allTargets(first, 0, 6)])), planes: [[0, 0], [0, 6]] }));
+  const p = plan(base({ z: 0, tileState: residency(new Set([...coarse, ...allTargets(first, 0, 6)])), planes: () => [[0, 0], [0, 6]] }));
   assert.deepEqual(p.draw.map(key), ['4/0/0/0/0']);
   assert.equal(p.uncovered, 0);
 });
@@ -69,7 +69,7 @@ test('a coarser level of the target plane is preferred to another plane', () => 
 test('a T change stands in with the nearest time point', () => {
   const source = makeSource({ sizeT: 4, sizeZ: 2 });
   const first = plan(base({ source, z: 1, t: 0 }));
-  const p = plan(base({ source, z: 1, t: 3, tileState: residency(allTargets(first, 0, 1)), planes: [[0, 1]] }));
+  const p = plan(base({ source, z: 1, t: 3, tileState: residency(allTargets(first, 0, 1)), planes: () => [[0, 1]] }));
   assert.equal(p.uncovered, 0);
   assert.ok(p.draw.every((d) => d.t === 0 && d.z === 1));
 });
@@ -94,10 +94,16 @@ test('tiles whose channels all failed are settled: complete, nothing drawn for t
 test('stand-ins are drawn coarsest first, under the finer tiles', () => {
   const first = plan(base());
   const half = [...allTargets(first, 0, 6)].slice(0, 8);
-  const p = plan(base({ tileState: residency(new Set([...half, '4/0/6/0/0'])), planes: [[0, 6]] }));
+  const p = plan(base({ tileState: residency(new Set([...half, '4/0/6/0/0'])), planes: () => [[0, 6]] }));
   assert.equal(p.draw[0].level, 4);
   assert.ok(p.draw.slice(1).every((d) => d.level === 0));
   assert.equal(p.draw.length, 9);
+});
+
+test('a frame that only recolours plans no requests', () => {
+  const p = plan(base({ schedule: false }));
+  assert.deepEqual(p.requests, []);
+  assert.equal(p.uncovered, 16);
 });
 
 test('the prefetch keeps within half the texture budget', () => {
