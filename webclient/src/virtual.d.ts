@@ -3,7 +3,3 @@ declare module 'virtual:shaders' {
   const sources: Record<string, string>;
   export default sources;
 }
-declare module 'virtual:decode-worker' {
-  const source: string;
-  export default source;
-}
