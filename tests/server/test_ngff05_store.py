@@ -172,3 +172,19 @@ def test_unusable_omero_fields_fall_back_to_the_defaults_like_the_viewer(live05:
         ("Channel 0", "FF8800", False), ("two", "00FF00", True), ("Channel 2", "00FF00", True)]
     assert [(c["window"]["start"], c["window"]["end"]) for c in channels] == [(0, 200), (5, 99), (0, 255)]
     assert [(c["gamma"], c["colormap"]) for c in channels] == [(1.0, "color"), (2.0, "color"), (1.0, "color")]
+
+
+def test_etag_304_and_cors_on_05_files_and_metadata(live05: LiveServer) -> None:
+    origin = {"Origin": "https://elsewhere.example"}
+    for path in ("/data/ramp5.ome.zarr/zarr.json", "/data/ramp5.ome.zarr/0/c/0/0/1/0/1", "/api/images/ramp5"):
+        first = live05.get(path, headers=origin)
+        assert first.status == 200 and first.header("Access-Control-Allow-Origin") == "*", path
+        etag = first.header("ETag")
+        assert etag, path
+        again = live05.get(path, headers={**origin, "If-None-Match": etag})
+        assert (again.status, again.body) == (304, b""), path
+    # a saved default changes zarr.json, so its ETag and the metadata's change too
+    before = live05.get("/api/images/ramp5").header("ETag")
+    body = json.dumps({"channels": [{"gamma": 2.0}, {}]}).encode()
+    assert live05.get("/api/images/ramp5/defaults", method="PUT", headers=AUTH, body=body).status == 200
+    assert live05.get("/api/images/ramp5", headers={"If-None-Match": before}).status == 200
