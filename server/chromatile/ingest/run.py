@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +137,7 @@ def _ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None, tile
         placement.check_free(final, overwrite)  # before any work, not only at the end
         partial = placement.make_partial(dest_dir, image_id)
         try:
-            with _no_cyclic_gc(), ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+            with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
                 written, total, levels = _write_store(source, partial, image_id, tile, codec, store_dtype,
                                                       convert, pool, workers, progress, ngff, shard)
             placement.commit(partial, final, overwrite)
@@ -160,19 +158,6 @@ def _ingest(src: str | Path, dest_dir: str | Path, *, image_id: str | None, tile
         chunks_written=written, chunks_total=total, workers=workers, seconds=time.perf_counter() - started,
         source_bytes=source.nbytes, physical=source.physical, warnings=list(source.warnings),
     )
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector: the pipeline makes thousands of short-lived futures and
-    closures per second, which trigger collections that walk every object yet free nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _thumbnail_level(shapes: list[tuple[int, int]]) -> int:
