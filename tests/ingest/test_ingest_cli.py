@@ -209,3 +209,16 @@ def test_calibrated_resolution_is_kept_and_shown(tmp_path, resolution, unit, exp
     assert summary["warnings"] == []
     plain = run_cli("ingest", src, tmp_path / "out2", "--tile", "64")
     assert f", 1 levels, pixel {summary['pixel_size']['x']['value']:g} x " in plain.stdout
+
+
+def test_a_problem_in_every_slice_of_a_folder_is_one_line(tmp_path):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for z in range(3):
+        tifffile.imwrite(folder / f"s{z}.tif", np.full((64, 64), z + 1, np.uint16), resolution=(72, 72),
+                         resolutionunit="INCH")
+    proc = run_cli("ingest", folder, tmp_path / "out", "--tile", "64")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (f"chromatile: warning: {folder / 's0.tif'} (and 2 more slices): pixel size unknown: the "
+                           "resolution tags hold 72 pixels per inch, a default of image software, not a calibration\n")
+    assert ", 3 z, 1 t, uint16, 1 levels, pixel size unknown, " in proc.stdout
