@@ -8,6 +8,7 @@ keep the `chromatile` block and thumbnail, and lay its shards out as the shardin
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -219,3 +220,14 @@ def test_peak_memory_does_not_hold_shards(tmp_path):
     extra_mib = (result["rss_kib"] - baseline["rss_kib"]) / 1024
     assert extra_mib < 256 / 3, f"0.5 ingest of a 256 MiB plane used {extra_mib:.0f} MiB more"
     assert len(list((tmp_path / "out" / "big.ome.zarr" / "0").rglob("*/0/0/0/*/*"))) == 8
+
+
+def test_progress_bar_counts_every_tile(tmp_path):
+    from test_ingest_cli import run_on_tty, write_image
+
+    write_image(tmp_path / "img.tif")
+    code, shown = run_on_tty("ingest", str(tmp_path / "img.tif"), str(tmp_path / "out"), "--tile", "64",
+                             "--ngff", "0.5", "--shard", "256", columns=100)
+    assert code == 0, shown
+    final = shown.replace("\r\n", "\n").split("\r")[-1]
+    assert re.search(r"img: 100%\|.*\| 164/164 \[", final), shown  # the same tiles as 0.4
