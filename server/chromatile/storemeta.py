@@ -133,11 +133,6 @@ class ImageMeta:
     source: dict[str, Any] | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # the `chromatile` block as stored
 
-    def axis_size(self, name: str) -> int:
-        """Size of an axis at full resolution (1 when the image has no such axis)."""
-        names = [a["name"] for a in self.axes]
-        return self.levels[0].shape[names.index(name)] if name in names else 1
-
     def physical_sizes(self) -> dict[str, dict[str, Any]]:
         """Pixel size and unit of every space axis at full resolution."""
         scale = self.levels[0].scale
