@@ -80,7 +80,9 @@ def site_files(out_dir: Path) -> set[str]:
 def expected_files(data_dir: Path, ids: list[str]) -> set[str]:
     """What a site of `ids` must hold, no more: site files, viewer bundle, one page and store each."""
     files = {"index.html", "catalog.json", ".nojekyll", ".chromatile-publish.json", "viewer/viewer.css"}
-    files |= {f"viewer/dist/{p.name}" for p in (default_webclient_dir() / "dist").iterdir() if not p.name.startswith(".")}
+    dist = default_webclient_dir() / "dist"
+    files |= {f"viewer/dist/{p.relative_to(dist)}" for p in dist.rglob("*")
+              if p.is_file() and not p.name.startswith(".")}
     for image_id in ids:
         files.add(f"view/{image_id}/index.html")
         store = data_dir / f"{image_id}.ome.zarr"
