@@ -40,6 +40,9 @@ def test_publishes_only_the_public_image(data_dir: Path, tmp_path: Path) -> None
     assert (entry["viewer_url"], entry["store_url"]) == ("view/public/", "data/public.ome.zarr")
     assert (out / entry["thumbnail_url"]).is_file()
     assert entry["channels"] == ["Channel 0", "Channel 1"] and entry["shape"]["x"] == 130
+    store = data_dir / "public.ome.zarr"
+    assert entry["size_bytes"] == sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+    assert entry["ingested"].endswith("Z")
     # stores are byte-identical copies (not links) unless --link
     src, dst = data_dir / "public.ome.zarr/0/0/0/0/0/0", out / "data/public.ome.zarr/0/0/0/0/0/0"
     assert dst.read_bytes() == src.read_bytes() and dst.stat().st_ino != src.stat().st_ino

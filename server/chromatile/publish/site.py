@@ -241,10 +241,12 @@ def _update(data: DataDir, selected: dict[str, dict[str, Any]], out: Path, webcl
     manifest: dict[str, Any] = {}
     for image_id in selected:
         store_real = data.resolve_store(image_id)
-        record = {"fingerprint": _fingerprint(store_real), "link": link}
+        record: dict[str, Any] = {"fingerprint": _fingerprint(store_real), "link": link}
         dst = out / "data" / f"{image_id}{STORE_SUFFIX}"
-        if previous.get(image_id) == record and dst.is_dir():
-            manifest[image_id] = record
+        before = previous.get(image_id) or {}
+        if all(before.get(k) == v for k, v in record.items()) and "size_bytes" in before and dst.is_dir():
+            selected[image_id]["size_bytes"] = before["size_bytes"]
+            manifest[image_id] = before
             continue
         if dst.is_dir():
             changes = tree.sync_tree(store_real, str(dst), link=link, keep=_keep,
@@ -256,7 +258,9 @@ def _update(data: DataDir, selected: dict[str, dict[str, Any]], out: Path, webcl
             os.rename(tmp, dst)
             report.added.append(image_id)
         _count(report, changes)
-        manifest[image_id] = record
+        # the size the server lists is a walk of the store: here the sync just did that walk
+        selected[image_id]["size_bytes"] = changes.total
+        manifest[image_id] = {**record, "size_bytes": changes.total}
 
     for image_id, entry in selected.items():
         page = pages.viewer_page(template, base, image_id, entry["store_url"])

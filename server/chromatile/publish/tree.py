@@ -27,6 +27,7 @@ class TreeChanges:
     written: int = 0
     removed: int = 0
     bytes: int = 0
+    total: int = 0  # bytes of every file the tree holds now
 
 
 def walk_files(root: str, keep: Callable[[str], bool]) -> Iterator[tuple[str, os.stat_result]]:
@@ -91,6 +92,7 @@ def sync_tree(src_root: str, dst_root: str, *, link: bool, keep: Callable[[str],
     deferred: list[tuple[str, os.stat_result]] = []
     for rel, st in walk_files(src_root, keep):
         wanted.add(rel)
+        changes.total += st.st_size
         if last(rel):
             deferred.append((rel, st))
         else:
