@@ -83,7 +83,10 @@ def test_republish_updates_only_what_changed(data_dir: Path, tmp_path: Path) -> 
 def test_id_selects_and_refuses(data_dir: Path, tmp_path: Path) -> None:
     add_image(data_dir, "second", stack8(3))
     out = tmp_path / "site"
-    assert run_publish(data_dir, out, "--id", "second").code == 0
+    assert run_publish(data_dir, out, "--id", "second", "--id", "public").code == 0
+    assert site_files(out) == expected_files(data_dir, ["public", "second"])
+    narrowed = run_publish(data_dir, out, "--id", "second")  # the site holds exactly the ids named
+    assert narrowed.code == 0 and "removed: public" in narrowed.out
     assert site_files(out) == expected_files(data_dir, ["second"])
 
     for ids, message in ((["gone"], "image 'gone' is withdrawn: withdrawn images are never published"),

@@ -20,9 +20,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "published; private ones only with --include-private.")
     p.add_argument("data_dir", metavar="DATA_DIR", type=Path)
     p.add_argument("out_dir", metavar="OUT_DIR", type=Path)
-    p.add_argument("--id", dest="ids", metavar="ID", nargs="+", action="extend",
-                   help="publish only these images (the site then holds exactly them); default: every "
-                        "image that is neither withdrawn nor private")
+    p.add_argument("--id", dest="ids", metavar="ID", action="append",
+                   help="publish only this image; repeat for more (the site then holds exactly them); "
+                        "default: every image that is neither withdrawn nor private")
     p.add_argument("--base-url", metavar="URL",
                    help="absolute URL or path where OUT_DIR will be served (e.g. /lab/images); "
                         "default: relative URLs, which work under any prefix")
