@@ -26,7 +26,7 @@ async function seriesOf(base, token) {
 }
 
 function pick(items, wanted, what, base) {
-  if (!items.length) throw new StoreError(`${base} is a ${what} container with no images in it`);
+  if (!items.length) throw new StoreError(`${base} holds no images (no ${what} listed)`);
   if (wanted === null || wanted === undefined || wanted === '') return items[0];
   if (!items.includes(wanted)) throw new StoreError(`${base} has no ${what} "${wanted}" (it has ${items.slice(0, 12).join(', ')}${items.length > 12 ? ', ...' : ''})`);
   return wanted;
@@ -69,7 +69,7 @@ export async function resolveContainer(base, node, token, image) {
   }
   if (!wellPath) throw new StoreError(`${base} is a plate with no wells`);
   const fields = await fieldsOf(`${base}/${wellPath}`, token);
-  field = pick(fields, field, `field in well ${wellPath} of`, base);
+  field = pick(fields, field, 'field', `${base}/${wellPath}`);
   const path = `${wellPath}/${field}`;
   return { path, container: { kind, root: base, name: plate.name || base.split('/').pop(), rows, columns, wells,
     well: wellPath, items: fields.map((p) => ({ path: `${wellPath}/${p}`, label: `Field ${p}` })), current: path } };
