@@ -2,8 +2,12 @@
 // Stage 2: composite every visible channel of one tile in one pass.
 // Channels are layers of one unsigned-integer texture array, so the channel count is a uniform and
 // toggling a channel never recompiles. The builder sets MAX_CHANNELS (what the GPU's uniform and
-// texture-layer limits allow, at least 100 on any WebGL2) and replaces the two markers below with the
-// functions of every colormap_*.glsl and blend_*.glsl file and a dispatcher over their ids.
+// texture-layer limits allow, at least 100 on any WebGL2) and replaces the three markers below: the
+// first two with the functions of every colormap_*.glsl and blend_*.glsl file (and those defined at
+// run time) and a dispatcher over their ids, the last with `vec3 composite()`: the built-in one
+// (composite.builtin.glsl) or a user's (viewer.setShader). channelCount, raw, windowed, channelColor,
+// channelColormap and blendMode are what a compositing shader may call (docs/viewer.md, "Extending
+// the shaders").
 precision highp float;
 precision highp int;
 precision highp usampler2DArray;
@@ -24,27 +28,43 @@ uniform int u_blend;
 
 out vec4 fragColor;
 
+ivec2 ct_texel;  // this pixel's texel in the tile
+
+// Visible channels at this pixel (i below counts visible channels, in channel order).
+int channelCount() { return u_count; }
+
+// Raw value of the i-th visible channel at this pixel.
+float raw(int i) {
+  return float(texelFetch(u_tile, ivec3(ct_texel, int(u_window[i].w)), 0).r);
+}
+
+// 0..1 after the i-th visible channel's window, gamma and invert.
+float windowed(int i) {
+  vec4 win = u_window[i];
+  float t = clamp((raw(i) - win.x) / (win.y - win.x), 0.0, 1.0);
+  if (win.z != 1.0) t = t > 0.0 ? pow(t, win.z) : 0.0;  // pow is costly on software renderers
+  if ((int(u_color[i].w) & 1) == 1) t = 1.0 - t;
+  return t;
+}
+
+// The i-th visible channel's colour (rgb 0..1).
+vec3 channelColor(int i) { return u_color[i].rgb; }
+
 //@colormaps
 
 //@blends
 
+// The i-th visible channel's colormap applied to t, and the view's blend mode.
+vec3 channelColormap(int i, float t) { return applyColormap(int(u_color[i].w) >> 1, t, u_color[i].rgb); }
+vec3 blendMode(vec3 acc, vec3 rgb) { return applyBlend(u_blend, acc, rgb); }
+
+//@composite
+
 void main() {
   vec2 p = u_origin + vec2(gl_FragCoord.x, u_canvasHeight - gl_FragCoord.y) * u_scale;
-  ivec2 texel = ivec2(floor(p));
+  ct_texel = ivec2(floor(p));
   // The quad is a pixel larger than the tile on every side: a pixel whose sample point lies in
   // another tile (or outside the image) is that tile's (or stays black), so edges are exact.
-  if (any(lessThan(texel, ivec2(0))) || any(greaterThanEqual(texel, u_size))) discard;
-  vec3 acc = vec3(0.0);
-  for (int i = 0; i < MAX_CHANNELS; i++) {
-    if (i >= u_count) break;
-    vec4 win = u_window[i];
-    vec4 col = u_color[i];
-    int mode = int(col.w);
-    float v = float(texelFetch(u_tile, ivec3(texel, int(win.w)), 0).r);
-    float t = clamp((v - win.x) / (win.y - win.x), 0.0, 1.0);
-    if (win.z != 1.0) t = t > 0.0 ? pow(t, win.z) : 0.0;  // pow is costly on software renderers
-    if ((mode & 1) == 1) t = 1.0 - t;
-    acc = applyBlend(u_blend, acc, applyColormap(mode >> 1, t, col.rgb));
-  }
-  fragColor = vec4(clamp(acc, 0.0, 1.0), 1.0);
+  if (any(lessThan(ct_texel, ivec2(0))) || any(greaterThanEqual(ct_texel, u_size))) discard;
+  fragColor = vec4(clamp(composite(), 0.0, 1.0), 1.0);
 }

@@ -30,7 +30,7 @@ def test_state_round_trips_through_the_url(page: Page, server: Server) -> None:
     again.wait_for_function("window.chromatileViewer !== undefined")
     restored = render(again)
     state = again.evaluate("() => window.chromatileViewer.getState()")
-    assert state == {**STATE, "t": 0}
+    assert state == {**STATE, "t": 0, "shader": None}
     assert (restored == shown).all(), "the same picture"
 
 

@@ -55,6 +55,8 @@ def colormap(name: str, t: np.ndarray, color: str) -> np.ndarray:
         return _poly(VIRIDIS, t)
     if name == "magma":
         return _poly(MAGMA, t)
+    if name == "dusk":  # tests/browser/test_shaders.py's colormap defined at run time
+        return np.stack([t * t, np.sqrt(t), 1 - 0.5 * t], axis=-1)
     raise ValueError(f"no reference for colormap {name!r}")
 
 
@@ -70,7 +72,14 @@ def composite(planes: np.ndarray, channels: Sequence[dict[str, Any]], blend: str
         if ch["invert"]:
             t = 1 - t
         rgb = colormap(ch["colormap"], t, ch["color"])
-        out = out + rgb if blend == "additive" else np.maximum(out, rgb)
+        if blend == "additive":
+            out = out + rgb
+        elif blend == "max":
+            out = np.maximum(out, rgb)
+        elif blend == "screen":  # test_shaders.py's blend defined at run time
+            out = 1 - (1 - out) * (1 - rgb)
+        else:
+            raise ValueError(f"no reference for blend {blend!r}")
     return np.clip(out, 0, 1)
 
 
@@ -84,3 +93,10 @@ def view_of(image: np.ndarray, center: Sequence[float], zoom: float, width: int,
     oky = (sy >= 0) & (sy < image.shape[0])
     out[np.ix_(oky, okx)] = image[np.ix_(sy[oky], sx[okx])]
     return out
+
+
+def windowed(plane: np.ndarray, ch: dict[str, Any]) -> np.ndarray:
+    """A channel's 0..1 value after its window, gamma and invert (the shader's windowed(i))."""
+    lo, hi = ch["window"]
+    t = np.clip((plane.astype(np.float64) - lo) / (hi - lo), 0, 1) ** ch["gamma"]
+    return 1 - t if ch["invert"] else t

@@ -63,7 +63,8 @@ export function startPage({ base = '', element = document.body } = {}) {
   const initialState = { ...decoded };
   delete initialState.ignored; // reported below, once the image is open
   delete initialState.groups;
-  const viewer = createViewer(element, { source, token, adminUrl, image: params.get('image'), onPickImage, initialState });
+  const viewer = createViewer(element, { source, token, adminUrl, image: params.get('image'), onPickImage, initialState,
+    allowUserShaders: true });
   window.chromatileViewer = viewer;
   viewer.ready.then(() => {
     document.title = `${viewer.source.name} · chromatile`;

@@ -1,6 +1,6 @@
 // @ts-check
 // WebGL2 renderer: one draw per tile, every visible channel composited in that draw.
-import { buildProgramSources, channelCapacity, describeCompileError, COLORMAPS, BLENDS } from './shader-builder.js';
+import { buildProgramSources, channelCapacity, describeCompileError, userCompileError, COLORMAPS, BLENDS } from './shader-builder.js';
 import { tilePlacement } from './view.js';
 
 /** @typedef {import('./types.js').ImageSource} ImageSource */
@@ -10,17 +10,23 @@ import { tilePlacement } from './view.js';
 /** Thrown when the browser has no WebGL2. */
 export class WebGLUnavailable extends Error {}
 
+/** @typedef {import('./shader-builder.js').ProgramParts} ProgramParts */
+/** @typedef {import('./shader-builder.js').SourceRange} SourceRange */
+
 /**
  * @param {WebGL2RenderingContext} gl
  * @param {number} type
  * @param {string} source
+ * @param {(log: string) => Error} [fail] the error for a compile log (default: the built-in's)
  */
-function compile(gl, type, source) {
+function compile(gl, type, source, fail) {
   const shader = /** @type {WebGLShader} */ (gl.createShader(type));
   gl.shaderSource(shader, source);
   gl.compileShader(shader);
   if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
-    throw new Error('Shader compile error:\n' + describeCompileError(source, gl.getShaderInfoLog(shader) || ''));
+    const log = gl.getShaderInfoLog(shader) || '';
+    gl.deleteShader(shader);
+    throw fail ? fail(log) : new Error('Shader compile error:\n' + describeCompileError(source, log));
   }
   return shader;
 }
@@ -39,17 +45,20 @@ export class Renderer {
     /** Visible channels one frame composites; more are left out (the viewer says so). */
     this.maxChannels = channelCapacity(gl.getParameter(gl.MAX_FRAGMENT_UNIFORM_VECTORS),
       gl.getParameter(gl.MAX_ARRAY_TEXTURE_LAYERS));
-    const src = buildProgramSources(this.maxChannels);
-    const program = /** @type {WebGLProgram} */ (gl.createProgram());
-    gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, src.vertex));
-    gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, src.fragment));
-    gl.bindAttribLocation(program, 0, 'a_corner');
-    gl.linkProgram(program);
-    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error('Shader link error: ' + gl.getProgramInfoLog(program));
-    this.program = program;
+    /** Colormap and blend names by id: the built-in ones, then those defined at run time. */
+    this.colormaps = [...COLORMAPS];
+    this.blends = [...BLENDS];
+    /** Values of the compositing shader's #uicontrol uniforms, set before every draw. @type {Record<string, number | boolean | string>} */
+    this.controls = {};
+    /** @type {Array<{name: string, type: string}>} */
+    this.controlTypes = [];
+    /** @type {Array<WebGLUniformLocation | null>} */
+    this.controlLoc = [];
+    this.vertexShader = compile(gl, gl.VERTEX_SHADER, buildProgramSources(this.maxChannels).vertex);
+    const built = this.#link({}, undefined);
+    this.program = built.program;
     /** @type {Record<string, WebGLUniformLocation | null>} */
-    this.loc = {};
-    for (const name of UNIFORMS) this.loc[name] = gl.getUniformLocation(program, name);
+    this.loc = built.loc;
     this.vao = gl.createVertexArray();
     gl.bindVertexArray(this.vao);
     const buf = gl.createBuffer();
@@ -60,6 +69,60 @@ export class Renderer {
     this.window = new Float32Array(4 * this.maxChannels);
     this.color = new Float32Array(4 * this.maxChannels);
     this.readFbo = gl.createFramebuffer();
+  }
+
+  /**
+   * Compile and link the program for `parts`; a failing user source throws a ShaderError in the line
+   * numbers of `range` (the source being changed).
+   * @param {ProgramParts} parts
+   * @param {SourceRange | undefined | ((ranges: SourceRange[]) => SourceRange | undefined)} range
+   */
+  #link(parts, range) {
+    const gl = this.gl;
+    const src = buildProgramSources(this.maxChannels, parts);
+    const target = typeof range === 'function' ? range(src.ranges) : range;
+    const user = src.ranges.length > 0;
+    const fragment = compile(gl, gl.FRAGMENT_SHADER, src.fragment,
+      user ? (log) => userCompileError(log, src.ranges, target) : undefined);
+    const program = /** @type {WebGLProgram} */ (gl.createProgram());
+    gl.attachShader(program, this.vertexShader);
+    gl.attachShader(program, fragment);
+    gl.bindAttribLocation(program, 0, 'a_corner');
+    gl.linkProgram(program);
+    gl.deleteShader(fragment);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
+      const log = gl.getProgramInfoLog(program) || '';
+      gl.deleteProgram(program);
+      if (user) throw userCompileError(log, src.ranges, target);
+      throw new Error('Shader link error: ' + log);
+    }
+    /** @type {Record<string, WebGLUniformLocation | null>} */
+    const loc = {};
+    for (const name of UNIFORMS) loc[name] = gl.getUniformLocation(program, name);
+    return { program, loc };
+  }
+
+  /**
+   * Replace the program by one built with the user definitions `parts` (colormaps and blends keep
+   * their ids: built-in ones first, then user ones in definition order). Throws a ShaderError (in the
+   * line numbers of the source of kind `kind` named `name`) and keeps the current program when it
+   * does not compile. Returns the compile and link time in ms.
+   * @param {ProgramParts} parts
+   * @param {{kind: string, name: string}} changed which user source this change is about
+   * @param {Array<{name: string, type: string}>} controlTypes the shader's #uicontrol uniforms
+   */
+  rebuild(parts, changed, controlTypes) {
+    const t0 = performance.now();
+    const built = this.#link(parts, (ranges) => ranges.find((r) => r.kind === changed.kind && r.name === changed.name));
+    const gl = this.gl;
+    gl.deleteProgram(this.program);
+    this.program = built.program;
+    this.loc = built.loc;
+    this.colormaps = [...COLORMAPS, ...(parts.colormaps || []).map((c) => c[0])];
+    this.blends = [...BLENDS, ...(parts.blends || []).map((b) => b[0])];
+    this.controlTypes = controlTypes;
+    this.controlLoc = controlTypes.map((c) => gl.getUniformLocation(built.program, c.name));
+    return performance.now() - t0;
   }
 
   /**
@@ -88,7 +151,7 @@ export class Renderer {
       let [lo, hi] = ch.window;
       if (!(hi > lo)) hi = lo + 1e-3;
       const rgb = parseInt(ch.color.slice(1), 16);
-      const mode = Math.max(0, COLORMAPS.indexOf(ch.colormap)) * 2 + (ch.invert ? 1 : 0);
+      const mode = Math.max(0, this.colormaps.indexOf(ch.colormap)) * 2 + (ch.invert ? 1 : 0);
       this.window.set([lo, hi, ch.gamma > 0 ? ch.gamma : 1, c], 4 * n);
       this.color.set([(rgb >> 16 & 255) / 255, (rgb >> 8 & 255) / 255, (rgb & 255) / 255, mode], 4 * n);
       n++;
@@ -96,7 +159,8 @@ export class Renderer {
     gl.uniform4fv(this.loc.u_window, this.window, 0, 4 * Math.max(1, n));
     gl.uniform4fv(this.loc.u_color, this.color, 0, 4 * Math.max(1, n));
     gl.uniform1i(this.loc.u_count, n);
-    gl.uniform1i(this.loc.u_blend, Math.max(0, BLENDS.indexOf(blend)));
+    gl.uniform1i(this.loc.u_blend, Math.max(0, this.blends.indexOf(blend)));
+    this.controlTypes.forEach((c, i) => this.#setControl(c, this.controlLoc[i]));
     gl.uniform1f(this.loc.u_canvasHeight, H);
     gl.uniform1i(this.loc.u_tile, 0);
     gl.activeTexture(gl.TEXTURE0);
@@ -114,6 +178,21 @@ export class Renderer {
       draws++;
     }
     return draws;
+  }
+
+  /**
+   * @param {{name: string, type: string}} c
+   * @param {WebGLUniformLocation | null | undefined} loc
+   */
+  #setControl(c, loc) {
+    if (!loc) return; // declared but unused: the compiler dropped it
+    const gl = this.gl, v = this.controls[c.name];
+    if (c.type === 'float') gl.uniform1f(loc, Number(v));
+    else if (c.type === 'bool') gl.uniform1i(loc, v ? 1 : 0);
+    else {
+      const rgb = parseInt(String(v).slice(1), 16);
+      gl.uniform3f(loc, (rgb >> 16 & 255) / 255, (rgb >> 8 & 255) / 255, (rgb & 255) / 255);
+    }
   }
 
   /**

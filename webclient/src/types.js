@@ -76,6 +76,22 @@
  * @property {number} t
  * @property {string} blend a name of BLENDS
  * @property {ChannelSettings[]} channels
+ * @property {?ShaderState} [shader] the compositing shader, null for the built-in
+ * @property {ShaderDefinitions} [definitions] sources of the user colormaps and blends the state uses
+ */
+
+/**
+ * A compositing shader in the state: its GLSL source and the values of its #uicontrol controls.
+ * @typedef {object} ShaderState
+ * @property {string} source
+ * @property {Record<string, number | boolean | string>} controls
+ */
+
+/**
+ * Colormaps and blends defined at run time: name -> GLSL source.
+ * @typedef {object} ShaderDefinitions
+ * @property {Record<string, string>} [colormaps]
+ * @property {Record<string, string>} [blends]
  */
 
 /**

@@ -9,13 +9,16 @@ import { Renderer, WebGLUnavailable } from './renderer.js';
 import { TileLoader } from './loader.js';
 import { plan, MISSING, SETTLED, DRAWABLE } from './planner.js';
 import { clampZoom, fitView, minZoom, panView, screenToImage, zoomAbout } from './view.js';
-import { COLORMAPS, BLENDS } from './shader-builder.js';
+import { COLORMAPS, BLENDS, checkDefinition, parseCompositeShader } from './shader-builder.js';
 
 /** @typedef {import('./types.js').ImageSource} ImageSource */
 /** @typedef {import('./types.js').View} View */
 /** @typedef {import('./types.js').ViewerState} ViewerState */
 /** @typedef {import('./types.js').ChannelSettings} ChannelSettings */
 /** @typedef {import('./types.js').TileRef} TileRef */
+/** @typedef {import('./types.js').ShaderState} ShaderState */
+/** @typedef {import('./types.js').ShaderDefinitions} ShaderDefinitions */
+/** @typedef {import('./shader-builder.js').ShaderControl} ShaderControl */
 
 /**
  * @param {ChannelSettings} ch
@@ -31,8 +34,11 @@ function cloneChannel(ch) {
  * @returns {ViewerState}
  */
 function cloneState(s) {
-  return { view: { center: [s.view.center[0], s.view.center[1]], zoom: s.view.zoom }, z: s.z, t: s.t, blend: s.blend,
-    channels: s.channels.map(cloneChannel) };
+  /** @type {ViewerState} */
+  const out = { view: { center: [s.view.center[0], s.view.center[1]], zoom: s.view.zoom }, z: s.z, t: s.t, blend: s.blend,
+    channels: s.channels.map(cloneChannel), shader: s.shader ? { source: s.shader.source, controls: { ...s.shader.controls } } : null };
+  if (s.definitions) out.definitions = { colormaps: { ...s.definitions.colormaps }, blends: { ...s.definitions.blends } };
+  return out;
 }
 
 /**
@@ -43,6 +49,26 @@ function cloneState(s) {
 function deepFreeze(o) {
   if (o && typeof o === 'object') { for (const v of Object.values(o)) deepFreeze(v); Object.freeze(o); }
   return o;
+}
+
+/**
+ * A control's value checked against its declaration.
+ * @param {ShaderControl} c
+ * @param {any} value
+ * @returns {number | boolean | string}
+ */
+function controlValue(c, value) {
+  if (c.type === 'float') {
+    const v = Number(value);
+    if (typeof value === 'boolean' || !Number.isFinite(v)) throw new TypeError(`control ${c.name} takes a number, got ${value}`);
+    return Math.min(c.max, Math.max(c.min, v));
+  }
+  if (c.type === 'vec3') {
+    if (typeof value !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(value)) throw new TypeError(`control ${c.name} takes "#rrggbb", got ${value}`);
+    return value.toLowerCase();
+  }
+  if (typeof value !== 'boolean') throw new TypeError(`control ${c.name} takes true or false, got ${value}`);
+  return value;
 }
 
 /**
@@ -65,7 +91,15 @@ const MOVING_MS = 150;
  * @property {number} [prefetchT]
  * @property {number} [margin]
  * @property {Partial<ViewerState>} [initialState]
+ * @property {boolean} [allowUserShaders] apply shaders (and user colormaps and blends) arriving in
+ *   initialState or the store's saved defaults; without it they are only offered (offeredShader)
  */
+
+// A user shader's frame is "far longer" than the built-in one beyond this factor and margin (ms).
+const SLOW_FACTOR = 8;
+const SLOW_MARGIN_MS = 30;
+// Frames timed (to the end of the GPU's work) after a program change, the least of them kept.
+const TIMED_FRAMES = 3;
 
 export class Viewer {
   /** @type {ViewerState | null} */
@@ -105,6 +139,18 @@ export class Viewer {
   #dpr = 1;
   #capWarned = false;
   #withdrawn = false;
+  /** User colormaps and blends, name -> source, in definition order. */
+  #colormapDefs = new Map();
+  #blendDefs = new Map();
+  /** The compositing shader: its source, compiled text and declared controls; null = built-in. @type {{source: string, code: string, controls: ShaderControl[]} | null} */
+  #shader = null;
+  /** @type {Record<string, number | boolean | string>} */
+  #controlValues = {};
+  /** @type {{shader: ShaderState | null, definitions: ShaderDefinitions | null} | null} */
+  #offered = null;
+  #timedFrames = TIMED_FRAMES;
+  #builtinMs = Infinity;
+  #userMs = Infinity;
 
   /**
    * @param {HTMLElement} element
@@ -116,7 +162,7 @@ export class Viewer {
     this.stats = { requests: 0, requestsAborted: 0, requestsFailed: 0, chunksMissing: 0, bytesFetched: 0,
       uploads: 0, uploadBytes: 0, evictions: 0, frames: 0, framesUncovered: 0, tileDraws: 0, zSteps: 0,
       zStepsResident: 0, tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0, decodeWorkMs: 0, decoded: 0,
-      peakInflight: 0, level: 0 };
+      peakInflight: 0, level: 0, compileMs: 0, builtinFrameMs: 0, shaderFrameMs: 0 };
     /** @type {Error | null} */
     this.error = null;
 
@@ -172,13 +218,18 @@ export class Viewer {
     this.#state = {
       view: { center: [source.width / 2, source.height / 2], zoom: 1 },
       z: source.defaultZ, t: source.defaultT, blend: 'additive',
-      channels: source.channels.map(cloneChannel),
+      channels: source.channels.map(cloneChannel), shader: null,
     };
     this.#resizeCanvas();
     this.fit({ silent: true });
+    // The store's saved shader ("Save as default"), then the link's own: run only where allowed.
+    const saved = source.attrs && source.attrs.chromatile;
+    if (saved && (saved.shader || saved.definitions)) this.#applyUntrusted({ shader: saved.shader, definitions: saved.definitions });
     if (this.options.initialState) {
+      const { shader, definitions, ...rest } = this.options.initialState;
+      if (shader !== undefined || definitions) this.#applyUntrusted({ shader, definitions });
       // A hand-edited or stale link must not stop the image from opening: say what was ignored.
-      try { this.setState(this.options.initialState, { silent: true }); } catch (err) {
+      try { this.setState(this.#knownColormaps(rest), { silent: true }); } catch (err) {
         this.showMessage('state', `Part of the saved view state was ignored: ${/** @type {Error} */ (err).message}`);
       }
     }
@@ -196,7 +247,7 @@ export class Viewer {
   /** The current state, frozen (a new object after every change); getState() gives a mutable copy. */
   get state() {
     if (!this.#state) return null;
-    if (!this.#snapshot) this.#snapshot = deepFreeze(cloneState(this.#state));
+    if (!this.#snapshot) this.#snapshot = deepFreeze(cloneState(this.#full(this.#state)));
     return this.#snapshot;
   }
 
@@ -282,9 +333,36 @@ export class Viewer {
     return this.#source;
   }
 
-  /** {view: {center, zoom}, z, t, blend, channels: [...]}, a copy. */
+  /**
+   * {view: {center, zoom}, z, t, blend, channels: [...], shader, definitions?}, a copy. `shader` is
+   * {source, controls} (null for the built-in compositing); `definitions` holds the sources of the
+   * user colormaps and blends the state uses, so that the state is complete wherever it goes.
+   */
   getState() {
-    return this.#state ? cloneState(this.#state) : null;
+    return this.#state ? cloneState(this.#full(this.#state)) : null;
+  }
+
+  /**
+   * The state with the shader and the user definitions it uses.
+   * @param {ViewerState} s
+   * @returns {ViewerState}
+   */
+  #full(s) {
+    const shader = this.#shader ? { source: this.#shader.source, controls: { ...this.#controlValues } } : null;
+    const used = (/** @type {Map<string, string>} */ defs, /** @type {string} */ kind, /** @type {string[]} */ names) => {
+      /** @type {Record<string, string>} */
+      const out = {};
+      for (const [name, src] of defs) {
+        if (names.includes(name) || (shader && new RegExp(String.raw`\b${kind}_${name}\s*\(`).test(shader.source))) out[name] = src;
+      }
+      return out;
+    };
+    const colormaps = used(this.#colormapDefs, 'colormap', s.channels.map((c) => c.colormap));
+    const blends = used(this.#blendDefs, 'blend', [s.blend]);
+    const full = { ...s, shader };
+    if (Object.keys(colormaps).length || Object.keys(blends).length) full.definitions = { colormaps, blends };
+    else delete full.definitions;
+    return full;
   }
 
   /**
@@ -293,6 +371,20 @@ export class Viewer {
    */
   setState(state, { silent = false } = {}) {
     const s = this.#s();
+    // User colormaps and blends first: the channels and blend below may name them.
+    const defs = state.definitions;
+    if (defs) {
+      for (const [name, src] of Object.entries(defs.colormaps || {})) if (this.#colormapDefs.get(name) !== src) this.defineColormap(name, src);
+      for (const [name, src] of Object.entries(defs.blends || {})) if (this.#blendDefs.get(name) !== src) this.defineBlend(name, src);
+    }
+    if (state.shader === null && this.#shader) this.setShader(null, { silent: true });
+    else if (state.shader) {
+      if (!this.#shader || this.#shader.source !== state.shader.source) {
+        this.setShader(state.shader.source, { controls: state.shader.controls, silent: true });
+      } else {
+        for (const [k, v] of Object.entries(state.shader.controls || {})) this.setShaderControl(k, v, { silent: true });
+      }
+    }
     if (state.view) this.setView(state.view, { silent: true });
     if (Number.isFinite(state.z)) this.setZ(/** @type {number} */ (state.z), { silent: true });
     if (Number.isFinite(state.t)) this.setT(/** @type {number} */ (state.t), { silent: true });
@@ -318,7 +410,8 @@ export class Viewer {
     if (settings.gamma !== undefined) ch.gamma = Number(settings.gamma);
     if (settings.invert !== undefined) ch.invert = Boolean(settings.invert);
     if (settings.colormap !== undefined) {
-      if (!COLORMAPS.includes(settings.colormap)) throw new TypeError(`unknown colormap ${settings.colormap} (have ${COLORMAPS.join(', ')})`);
+      const names = this.colormaps;
+      if (!names.includes(settings.colormap)) throw new TypeError(`unknown colormap ${settings.colormap} (have ${names.join(', ')})`);
       ch.colormap = settings.colormap;
     }
     if (settings.visible !== undefined && Boolean(settings.visible) !== ch.visible) {
@@ -331,10 +424,161 @@ export class Viewer {
 
   /** @param {string} name */
   setBlend(name, { silent = false } = {}) {
-    if (!BLENDS.includes(name)) throw new TypeError(`unknown blend mode ${name} (have ${BLENDS.join(', ')})`);
+    const names = this.blendModes;
+    if (!names.includes(name)) throw new TypeError(`unknown blend mode ${name} (have ${names.join(', ')})`);
     this.#s().blend = name;
     this.#changed();
     if (!silent) this.#emitState();
+  }
+
+  // ---- shaders defined at run time (docs/viewer.md, "Extending the shaders") ------------------
+
+  /** Colormap names: the built-in ones, then those defined at run time. */
+  get colormaps() { return this.#renderer ? [...this.#renderer.colormaps] : [...COLORMAPS]; }
+  /** Blend mode names: the built-in ones, then those defined at run time. */
+  get blendModes() { return this.#renderer ? [...this.#renderer.blends] : [...BLENDS]; }
+  /** The compositing shader's #uicontrol controls with their current values ([] for the built-in). */
+  get shaderControls() {
+    return this.#shader ? this.#shader.controls.map((c) => ({ ...c, value: this.#controlValues[c.name] })) : [];
+  }
+  /**
+   * A shader (and definitions) that came with the link or the saved defaults but was not run because
+   * the page did not opt in (allowUserShaders); null when there is none.
+   */
+  get offeredShader() { return this.#offered; }
+
+  /** @returns {Renderer} */
+  #gpu() {
+    if (!this.#renderer) throw new Error('No WebGL2 renderer: the viewer could not start.');
+    return this.#renderer;
+  }
+
+  /**
+   * Rebuild the program with the given user definitions (the current ones where left out); nothing
+   * changes unless it compiles.
+   * @param {{colormaps?: Map<string, string>, blends?: Map<string, string>, shader?: {source: string, code: string, controls: ShaderControl[]} | null}} next
+   * @param {{kind: string, name: string}} changed
+   */
+  #rebuild(next, changed) {
+    const colormaps = next.colormaps || this.#colormapDefs, blends = next.blends || this.#blendDefs;
+    const shader = next.shader === undefined ? this.#shader : next.shader;
+    const ms = this.#gpu().rebuild({ colormaps: [...colormaps], blends: [...blends], composite: shader ? shader.code : null },
+      changed, shader ? shader.controls : []);
+    this.stats.compileMs = ms;
+    this.#colormapDefs = colormaps;
+    this.#blendDefs = blends;
+    this.#shader = shader;
+    this.#timedFrames = TIMED_FRAMES;
+    this.#userMs = Infinity;
+    this.#snapshot = null;
+    this.invalidate();
+    this.emit('shaders', { compileMs: ms });
+  }
+
+  /**
+   * Define (or redefine) colormap `name` from GLSL declaring `vec3 colormap_<name>(float t, vec3 color)`,
+   * the form of a shaders/colormap_<name>.glsl file. Throws a ShaderError (line in `source`) or a
+   * TypeError (bad name) and changes nothing when it fails. No request, no upload.
+   * @param {string} name
+   * @param {string} source
+   */
+  defineColormap(name, source) {
+    checkDefinition('colormap', name, source);
+    const next = new Map(this.#colormapDefs);
+    next.set(name, source);
+    this.#rebuild({ colormaps: next }, { kind: 'colormap', name });
+  }
+
+  /**
+   * Define (or redefine) blend mode `name` from GLSL declaring `vec3 blend_<name>(vec3 acc, vec3 rgb)`.
+   * @param {string} name
+   * @param {string} source
+   */
+  defineBlend(name, source) {
+    checkDefinition('blend', name, source);
+    const next = new Map(this.#blendDefs);
+    next.set(name, source);
+    this.#rebuild({ blends: next }, { kind: 'blend', name });
+  }
+
+  /**
+   * Composite with `source` (defining `vec3 composite()`, with optional #uicontrol lines) instead of
+   * the per-channel colormap and blend loop; null goes back to the built-in. `controls` gives starting
+   * values (others start at their default). Throws a ShaderError and changes nothing when it fails.
+   * @param {string | null} source
+   * @param {{controls?: Record<string, any>, silent?: boolean}} [options]
+   */
+  setShader(source, { controls = {}, silent = false } = {}) {
+    if (source === null || source === undefined) {
+      this.#rebuild({ shader: null }, { kind: 'shader', name: '' });
+      this.#controlValues = {};
+      this.#gpu().controls = this.#controlValues;
+    } else {
+      const parsed = parseCompositeShader(source);
+      this.#rebuild({ shader: { source, code: parsed.code, controls: parsed.controls } }, { kind: 'shader', name: '' });
+      /** @type {Record<string, number | boolean | string>} */
+      const values = {};
+      for (const c of parsed.controls) {
+        values[c.name] = c.default;
+        if (controls && controls[c.name] !== undefined) {
+          try { values[c.name] = controlValue(c, controls[c.name]); } catch { /* a stale value: the default */ }
+        }
+      }
+      this.#controlValues = values;
+      this.#gpu().controls = values;
+    }
+    this.#offered = null;
+    this.clearMessage('shader');
+    if (!silent) this.#emitState();
+  }
+
+  /**
+   * Set a #uicontrol value of the compositing shader: a number for a slider (kept within its range),
+   * '#rrggbb' for a colour, a boolean for a checkbox. No recompile, no request, no upload.
+   * @param {string} name
+   * @param {any} value
+   */
+  setShaderControl(name, value, { silent = false } = {}) {
+    const c = this.#shader && this.#shader.controls.find((x) => x.name === name);
+    if (!c) throw new TypeError(`the shader has no control ${name}${this.#shader ? ` (it has ${this.#shader.controls.map((x) => x.name).join(', ') || 'none'})` : ''}`);
+    this.#controlValues[name] = controlValue(c, value);
+    this.#snapshot = null;
+    this.invalidate();
+    if (!silent) this.#emitState();
+  }
+
+  /**
+   * Shader and definitions from a link or saved defaults: applied when the page allows user shaders,
+   * else kept as offeredShader (the editor shows it) and said so.
+   * @param {{shader?: ShaderState | null, definitions?: ShaderDefinitions | null}} part
+   */
+  #applyUntrusted({ shader, definitions }) {
+    if (!this.options.allowUserShaders) {
+      if (shader || definitions) {
+        this.#offered = { shader: shader || null, definitions: definitions || null };
+        this.showMessage('shader', 'This view comes with a custom shader, which this page does not run ' +
+          '(the embedding page has not set allowUserShaders).');
+      }
+      return;
+    }
+    try { this.setState({ definitions: definitions || undefined, shader }, { silent: true }); } catch (err) {
+      this.#offered = { shader: shader || null, definitions: definitions || null };
+      this.showMessage('shader', `The view's custom shader was not applied: ${/** @type {Error} */ (err).message}`);
+    }
+  }
+
+  /**
+   * `state` without channel colormaps this viewer does not know (a shader that was not applied).
+   * @param {Partial<ViewerState>} state
+   * @returns {any}
+   */
+  #knownColormaps(state) {
+    if (!state.channels) return state;
+    const names = this.colormaps;
+    return { ...state, channels: state.channels.map((ch) => {
+      if (!ch || !ch.colormap || names.includes(ch.colormap)) return ch;
+      return Object.fromEntries(Object.entries(ch).filter(([k]) => k !== 'colormap'));
+    }) };
   }
 
   /** Restore every channel to the store's default rendering settings. */
@@ -538,6 +782,7 @@ export class Viewer {
       this.clearMessage('channels');
     }
     const draws = renderer.draw(list, src, s.view, s.channels, s.blend, this.#dpr);
+    if (this.#timedFrames > 0 && draws > 0) this.#timeFrame(t0, draws);
     this.stats.frames++;
     if (p.uncovered) this.stats.framesUncovered++;
     this.stats.tileDraws += draws;
@@ -551,6 +796,31 @@ export class Viewer {
       for (const w of waiters) w();
       this.emit('idle', this.stats);
     }
+  }
+
+  /**
+   * Time a frame to the end of the GPU's work (a one-pixel read waits for it) after a program
+   * change, and say so when a user shader is far slower than the built-in compositing.
+   * @param {number} t0
+   * @param {number} draws
+   */
+  #timeFrame(t0, draws) {
+    const renderer = /** @type {Renderer} */ (this.#renderer), gl = renderer.gl;
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+    const ms = (performance.now() - t0) / draws;
+    this.#timedFrames--;
+    if (!this.#shader) {
+      this.#builtinMs = Math.min(this.#builtinMs, ms);
+      this.stats.builtinFrameMs = this.#builtinMs;
+      return;
+    }
+    this.#userMs = Math.min(this.#userMs, ms);
+    this.stats.shaderFrameMs = this.#userMs;
+    if (this.#timedFrames === 0 && Number.isFinite(this.#builtinMs) &&
+        this.#userMs > this.#builtinMs * SLOW_FACTOR + SLOW_MARGIN_MS) {
+      this.showMessage('shader-slow', `The custom shader takes about ${this.#userMs.toFixed(0)} ms per tile drawn, the built-in ` +
+        `compositing ${this.#builtinMs.toFixed(1)} ms: the view may be slow. Simplify it, or go back to the built-in (setShader(null)).`);
+    } else if (this.#timedFrames === 0) this.clearMessage('shader-slow');
   }
 
   /** Resolves when every visible tile at the target level is drawn with the current settings. */

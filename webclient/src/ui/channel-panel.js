@@ -5,7 +5,6 @@
 import { h } from './dom.js';
 import { HistogramView, percentileWindow } from './histogram.js';
 import { groupFromState, applyGroup } from './groups.js';
-import { COLORMAPS, BLENDS } from '../shader-builder.js';
 
 // Up to this many channels every row starts expanded; beyond, rows start collapsed.
 const EXPANDED_UP_TO = 4;
@@ -16,6 +15,11 @@ const FILTER_FROM = 7;
 export function matchesFilter(label, filter) {
   const terms = filter.toLowerCase().split(',').map((t) => t.trim()).filter(Boolean);
   return !terms.length || terms.some((t) => label.toLowerCase().includes(t));
+}
+
+/** The options of a colormap menu (user colormaps defined at run time included). */
+function colormapOptions(names) {
+  return names.map((n) => h('option', { value: n }, n === 'color' ? 'channel colour' : n));
 }
 
 function buildRow(viewer, meta, i, dtypeMax, expanded) {
@@ -32,7 +36,7 @@ function buildRow(viewer, meta, i, dtypeMax, expanded) {
   // draw than the image itself.
   const buildControls = () => {
     const cmap = h('select.ct-colormap', { onchange: (e) => set({ colormap: e.target.value }), 'aria-label': `Colormap of ${meta.label}` },
-      COLORMAPS.map((n) => h('option', { value: n }, n === 'color' ? 'channel colour' : n)));
+      colormapOptions(viewer.colormaps));
     const numberInput = (cls, label) => h(`input.${cls}`, { type: 'number', step: 'any', 'aria-label': label,
       onchange: () => set({ window: [Number(c.lo.value), Number(c.hi.value)] }) });
     const c = { cmap, lo: numberInput('ct-lo', `Window minimum of ${meta.label}`), hi: numberInput('ct-hi', `Window maximum of ${meta.label}`) };
@@ -119,7 +123,7 @@ export function buildChannelPanel(viewer, container, { groups, status }) {
   const src = viewer.source;
   const dtypeMax = src.dtype.size === 2 ? 65535 : 255;
   const blendSelect = h('select.ct-blend', { onchange: (e) => viewer.setBlend(e.target.value), 'aria-label': 'Blend mode' },
-    BLENDS.map((b) => h('option', { value: b }, b)));
+    viewer.blendModes.map((b) => h('option', { value: b }, b)));
   const filter = h('input.ct-filter', { type: 'search', placeholder: `Filter ${src.channels.length} channels, e.g. CD3, CD8`, 'aria-label': 'Filter channels by name' });
   const onlyVisible = h('input.ct-only-visible', { type: 'checkbox' });
   const count = h('span.ct-channel-count', { 'aria-live': 'polite' });
@@ -171,7 +175,17 @@ export function buildChannelPanel(viewer, container, { groups, status }) {
   filter.addEventListener('input', sync);
   onlyVisible.addEventListener('change', sync);
   sync();
-  return viewer.on('state', () => {
+  // Colormaps and blends defined at run time join the menus.
+  const offShaders = viewer.on('shaders', () => {
+    blendSelect.replaceChildren(...viewer.blendModes.map((b) => h('option', { value: b }, b)));
+    for (const r of rows) {
+      if (r.controls) r.controls.cmap.replaceChildren(...colormapOptions(viewer.colormaps));
+      r.drawn = '';
+    }
+    sync();
+  });
+  const offState = viewer.on('state', () => {
     if (!pending) { pending = true; requestAnimationFrame(sync); }
   });
+  return () => { offShaders(); offState(); };
 }

@@ -4,6 +4,7 @@ import { buildChannelPanel } from './channel-panel.js';
 import { buildReadout, buildScaleBar, buildMinimap } from './overlays.js';
 import { buildContainerPicker } from './container-picker.js';
 import { GroupList, cleanGroups } from './groups.js';
+import { buildShaderControls, buildShaderEditor } from './shader-editor.js';
 
 const TOKEN_KEY = 'chromatile-admin-token';
 // Below this width (CSS px) the side panel folds away behind a toggle and the minimap shrinks; a page
@@ -112,9 +113,12 @@ export function buildUi(viewer, options) {
   }
   const title = h('h2.ct-title');
   const channels = h('div.ct-channels');
-  sidebar.append(title, tools, zs.el, ts.el, channels, status);
+  const shaderControls = buildShaderControls(viewer);
+  const shaderEditor = buildShaderEditor(viewer);
+  tools.append(shaderEditor.toggle);
+  sidebar.append(title, tools, shaderEditor.panel, zs.el, ts.el, shaderControls.el, channels, status);
 
-  const offs = [followSize(viewer, toggle)];
+  const offs = [followSize(viewer, toggle), shaderControls.destroy, shaderEditor.destroy];
   viewer.on('open', (src) => {
     title.textContent = src.name;
     title.title = src.url;
