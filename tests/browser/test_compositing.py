@@ -42,6 +42,15 @@ def test_window_and_colour_uint16_additive(page: Page, server: Server) -> None:
     assert not page.errors
 
 
+def test_zero_width_windows_are_steps_not_nan(page: Page, server: Server) -> None:
+    # ingest writes [v-1, v] for constant channels, but a user or a foreign store may set lo == hi,
+    # also at the top of the range where lo + a small epsilon is lo again in float32
+    open_viewer(page, server, "ramp16")
+    got = check(page, server, "ramp16", [channel("#ff0000", [30000, 30000]), channel("#00ff00", [65535, 65535])])
+    assert got[..., 0].max() == 255 and got[..., 1].max() == 0
+    check(page, server, "ramp16", [channel("#ffffff", [0, 0]), channel("#0000ff", [20000, 10000])])
+
+
 def test_gamma_and_invert(page: Page, server: Server) -> None:
     open_viewer(page, server, "ramp16")
     check(page, server, "ramp16", [channel("#ffffff", [0, 65000], gamma=0.5, invert=True),

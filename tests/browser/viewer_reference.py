@@ -1,7 +1,7 @@
 """NumPy reference of the viewer's compositing maths (docs/viewer.md, "Compositing"), and of the view.
 
 For each visible channel i with raw value v:
-    t = clamp((v - lo) / (hi - lo), 0, 1); t = t ** gamma; if invert: t = 1 - t
+    t = clamp((v - lo) / (hi - lo), 0, 1) (a step at lo when hi <= lo); t = t ** gamma; if invert: t = 1 - t
     rgb_i = colormap(t)  ('color': t * channel colour)
 additive: out = clamp(sum rgb_i, 0, 1); max: out = max_i rgb_i. Alpha 1, black background.
 """
@@ -67,7 +67,10 @@ def composite(planes: np.ndarray, channels: Sequence[dict[str, Any]], blend: str
         if not ch["visible"]:
             continue
         lo, hi = ch["window"]
-        t = np.clip((plane.astype(np.float64) - lo) / (hi - lo), 0, 1)
+        if hi > lo:
+            t = np.clip((plane.astype(np.float64) - lo) / (hi - lo), 0, 1)
+        else:  # a zero-width (or reversed) window is a step at lo
+            t = (plane > lo).astype(np.float64)
         t = t ** ch["gamma"]
         if ch["invert"]:
             t = 1 - t

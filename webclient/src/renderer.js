@@ -149,7 +149,9 @@ export class Renderer {
       const ch = channels[c];
       if (!ch.visible) continue;
       let [lo, hi] = ch.window;
-      if (!(hi > lo)) hi = lo + 1e-3;
+      // a zero-width or reversed window is a step at lo; the width must survive float32 at 65535,
+      // or (v - lo) / 0 leaves the result to each GPU's NaN rules
+      if (!(hi > lo)) hi = lo + Math.max(1e-3, Math.abs(lo) * 1e-6);
       const rgb = parseInt(ch.color.slice(1), 16);
       const mode = Math.max(0, this.colormaps.indexOf(ch.colormap)) * 2 + (ch.invert ? 1 : 0);
       this.window.set([lo, hi, ch.gamma > 0 ? ch.gamma : 1, c], 4 * n);
