@@ -2,7 +2,9 @@
 
 Body: `{"channels": [{"color": "#rrggbb", "window": [lo, hi], "visible": true, "gamma": 1.0,
 "invert": false, "colormap": "color"}, ...], "groups": [...]}`, one entry per channel, every field
-optional; `groups` (optional) replaces the store's channel groups (see validate_groups).
+optional; `groups` (optional) replaces the store's channel groups (see validate_groups); `shader` (optional,
+with `definitions`) replaces the store's compositing shader and the user colormaps and blends it and the
+channels use (see validate_shader).
 Mapping (docs/store-format.md): color -> omero.channels[i].color (RRGGBB), window -> window.start/end,
 visible -> active, invert -> inverted, gamma/colormap -> chromatile.rendering[i]; `omero` is at the top of
 `.zattrs` (0.4) or under `attributes.ome` of `zarr.json` (0.5), written through chromatile.storemeta.
@@ -30,7 +32,7 @@ GROUP_NAME_MAX = 64
 
 def validate(body: Any, channel_count: int, dtype: str) -> list[dict[str, Any]]:
     """Checked, normalised settings per channel; BadRequest naming the first problem."""
-    if not isinstance(body, dict) or "channels" not in body or set(body) - {"channels", "groups"}:
+    if not isinstance(body, dict) or "channels" not in body or set(body) - {"channels", "groups", "shader", "definitions"}:
         raise BadRequest('the body must be a JSON object {"channels": [...]}')
     channels = body["channels"]
     if not isinstance(channels, list) or len(channels) != channel_count:
@@ -157,6 +159,78 @@ def apply(doc: dict[str, Any], store_dir: str, settings: list[dict[str, Any]]) -
             changes["colormap"] = s["colormap"]
         channels.append(dataclasses.replace(ch, **changes))
     return storemeta.write_channels(new, image, channels)
+
+
+# Shaders defined at run time (docs/viewer.md, "Extending the shaders"): the viewer checks the GLSL
+# itself before it runs it (and only where the page allows user shaders); the server bounds what it stores.
+SHADER_SOURCE_MAX = 16384
+SHADER_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
+CONTROL_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+MAX_CONTROLS = 64
+MAX_DEFINITIONS = 32
+
+
+def validate_shader(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The body's shader part, checked: None when it has no `shader` (the stored one stays), else
+    `{"shader": {"source", "controls"} | None, "definitions": {"colormaps": {...}, "blends": {...}}}`.
+
+    `shader` is the viewer's getState().shader (null: the built-in compositing); `definitions` the GLSL
+    of the user colormaps and blends the state uses, name -> source.
+    """
+    if "shader" not in body:
+        if "definitions" in body:
+            raise BadRequest("'definitions' comes with 'shader' (null for the built-in compositing)")
+        return None
+    shader = body["shader"]
+    if shader is not None:
+        if not isinstance(shader, dict) or set(shader) - {"source", "controls"} or "source" not in shader:
+            raise BadRequest("'shader' must be null or an object {\"source\": ..., \"controls\": {...}}")
+        _check_source(shader["source"], "shader.source")
+        controls = shader.get("controls", {})
+        if not isinstance(controls, dict) or len(controls) > MAX_CONTROLS:
+            raise BadRequest(f"shader.controls must be an object of at most {MAX_CONTROLS} controls")
+        for name, value in controls.items():
+            if not CONTROL_NAME_RE.match(name):
+                raise BadRequest(f"shader.controls: {name!r} is not a control name")
+            if not (isinstance(value, bool) or _number(value) or (isinstance(value, str) and COLOR_RE.match(value))):
+                raise BadRequest(f"shader.controls.{name} must be a number, true/false or '#rrggbb'")
+        shader = {"source": shader["source"], "controls": dict(controls)}
+    definitions = body.get("definitions") or {}
+    if not isinstance(definitions, dict) or set(definitions) - {"colormaps", "blends"}:
+        raise BadRequest("'definitions' must be an object {\"colormaps\": {...}, \"blends\": {...}}")
+    out: dict[str, dict[str, str]] = {}
+    for kind in ("colormaps", "blends"):
+        entries = definitions.get(kind) or {}
+        if not isinstance(entries, dict) or len(entries) > MAX_DEFINITIONS:
+            raise BadRequest(f"definitions.{kind} must be an object of at most {MAX_DEFINITIONS} name: source entries")
+        for name, source in entries.items():
+            if not SHADER_NAME_RE.match(name):
+                raise BadRequest(f"definitions.{kind}: {name!r} is not a name (a-z, 0-9, _; at most 32)")
+            _check_source(source, f"definitions.{kind}.{name}")
+            if not re.search(rf"\bvec3\s+{kind[:-1]}_{name}\s*\(", source):
+                raise BadRequest(f"definitions.{kind}.{name} must define vec3 {kind[:-1]}_{name}(...)")
+        out[kind] = dict(entries)
+    return {"shader": shader, "definitions": out}
+
+
+def _check_source(source: Any, where: str) -> None:
+    if not isinstance(source, str) or not source.strip() or len(source) > SHADER_SOURCE_MAX:
+        raise BadRequest(f"{where} must be GLSL text of at most {SHADER_SOURCE_MAX} characters")
+
+
+def apply_shader(doc: dict[str, Any], shader: dict[str, Any] | None) -> dict[str, Any]:
+    """`doc` with `chromatile.shader` and `chromatile.definitions` set (removed when empty); unchanged when None."""
+    if shader is None:
+        return doc
+    new = copy.deepcopy(doc)
+    block = (new.setdefault("attributes", {}) if new.get("zarr_format") == 3 else new).setdefault("chromatile", {})
+    for key in ("shader", "definitions"):
+        value = shader[key]
+        if value and (key == "shader" or any(value.values())):
+            block[key] = value
+        else:
+            block.pop(key, None)
+    return new
 
 
 def _number(v: Any) -> bool:

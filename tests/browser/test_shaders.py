@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Server, assert_close, canvas_size, open_viewer, render
+from conftest import ADMIN_TOKEN, Server, assert_close, canvas_size, open_viewer, render
 from playwright.sync_api import Page
 from test_compositing import VIEW, channel, expected
 from viewer_reference import view_of, windowed
@@ -192,4 +192,110 @@ def test_editor_compiles_after_typing_marks_errors_and_resets(page: Page, server
     assert page.locator(".ct-shader-controls").is_hidden()
     assert (render(page) == builtin).all()
     assert counters(page) == before
+    assert not page.errors
+
+
+def shaded_state(page: Page) -> dict[str, Any]:
+    """A state using a runtime colormap and blend and a compositing shader with a moved control."""
+    page.evaluate("""async ([cm, bl, sh]) => {
+        const v = window.chromatileViewer;
+        await v.defineColormap('dusk', cm);
+        await v.defineBlend('screen', bl);
+        await v.setShader(sh);
+        v.setShaderControl('top', 1.25);
+        v.setShaderControl('tint', '#80ff40');
+    }""", [COLORMAP, SCREEN, RATIO])
+    channels = [channel("#ff0000", [5000, 50000], colormap="dusk"), channel("#00ff80", [1000, 30000])]
+    render(page, {"view": VIEW, "z": 0, "blend": "screen", "channels": channels})
+    state = page.evaluate("() => window.chromatileViewer.getState()")
+    assert state["shader"] == {"source": RATIO, "controls": {"top": 1.25, "tint": "#80ff40", "second": True}}
+    assert state["definitions"] == {"colormaps": {"dusk": COLORMAP}, "blends": {"screen": SCREEN}}
+    return state
+
+
+def test_shader_state_round_trips_through_the_url(page: Page, server: Server) -> None:
+    open_viewer(page, server, "ramp16")
+    state = shaded_state(page)
+    shown = render(page)
+    page.wait_for_function("location.hash.includes('sh=') && location.hash.includes('blend=screen')")
+    assert len(page.url) < len(RATIO) + len(COLORMAP) + len(SCREEN) + 400, "the shader part is compressed"
+    again = page.context.new_page()
+    again.goto(page.url)
+    again.wait_for_function("window.chromatileViewer !== undefined")
+    restored = render(again)
+    assert again.evaluate("() => window.chromatileViewer.getState()") == state
+    assert (restored == shown).all(), "the same picture"
+    assert_close(restored, ratio_reference(server, state["channels"], 1.25, "#80ff40", True, canvas_size(page)))
+    again.close()
+
+
+def test_shader_round_trips_through_save_as_default(page: Page, server: Server) -> None:
+    open_viewer(page, server, "saved")
+    page.evaluate("""async ([cm, sh]) => {
+        const v = window.chromatileViewer;
+        await v.defineColormap('dusk', cm);
+        v.setChannel(0, {colormap: 'dusk'});
+        await v.setShader(sh);
+        v.setShaderControl('top', 3);
+    }""", [COLORMAP, RATIO])
+    state = page.evaluate("() => window.chromatileViewer.getState()")
+    shown = render(page)
+    page.on("dialog", lambda d: d.accept(ADMIN_TOKEN))
+    page.locator("button.ct-save-default").click()
+    page.wait_for_function("document.querySelector('.ct-status').textContent.includes('Saved')")
+    fresh = page.context.new_page()
+    try:
+        fresh.goto(f"{server.url}/view/saved")
+        fresh.wait_for_function("window.chromatileViewer !== undefined")
+        got = render(fresh)
+        st = fresh.evaluate("() => window.chromatileViewer.getState()")
+        assert st["shader"] == state["shader"] and st["definitions"] == state["definitions"]
+        assert st["channels"][0]["colormap"] == "dusk"
+        assert (got == shown).all()
+    finally:
+        fresh.close()
+        # Back to the built-in for the other tests of this store.
+        page.evaluate("async () => { const v = window.chromatileViewer; await v.setShader(null); v.setChannel(0, {colormap: 'color'}); }")
+        page.evaluate("() => { document.querySelector('.ct-status').textContent = ''; }")
+        page.locator("button.ct-save-default").click()
+        page.wait_for_function("document.querySelector('.ct-status').textContent.includes('Saved')")
+
+
+EMBED = """<!doctype html>
+<html><head><link rel="stylesheet" href="{server}/viewer/viewer.css"></head>
+<body style="margin:0">
+<div id="box" style="position:absolute;left:0;top:0;width:256px;height:256px"></div>
+<script type="module">
+  import {{ createViewer }} from '{server}/viewer/dist/chromatile.js';
+  window.chromatileViewer = createViewer(document.getElementById('box'),
+    {{ source: '{server}/data/ramp16.ome.zarr', ui: false, initialState: {state}, allowUserShaders: {allow} }});
+</script></body></html>
+"""
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_embed_runs_a_shader_from_its_state_only_when_allowed(page: Page, server: Server, static_host: Any,
+                                                              allow: bool) -> None:
+    import json
+
+    channels = [channel("#ff0000", [5000, 50000], colormap="dusk"), channel("#00ff80", [1000, 30000])]
+    state = {"view": VIEW, "z": 0, "channels": channels, "shader": {"source": RATIO, "controls": {"top": 1}},
+             "definitions": {"colormaps": {"dusk": COLORMAP}}}
+    (static_host.root / f"shader-embed-{allow}.html").write_text(
+        EMBED.format(server=server.url, state=json.dumps(state), allow=json.dumps(allow)))
+    page.goto(f"{static_host.url}/shader-embed-{allow}.html")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    got = render(page)
+    st = page.evaluate("() => window.chromatileViewer.getState()")
+    offered = page.evaluate("() => window.chromatileViewer.offeredShader")
+    if allow:
+        assert st["shader"] == {"source": RATIO, "controls": {"top": 1, "tint": "#ffcc00", "second": True}}
+        assert offered is None
+        assert_close(got, ratio_reference(server, channels, 1, "#ffcc00", True, canvas_size(page)))
+    else:
+        assert st["shader"] is None and "definitions" not in st
+        assert offered["shader"]["source"] == RATIO
+        assert "allowUserShaders" in (page.locator(".ct-message-shader").text_content() or "")
+        plain = [dict(channels[0], colormap="color"), channels[1]]
+        assert_close(got, expected(server, "ramp16", 0, plain, "additive", VIEW, canvas_size(page)))
     assert not page.errors

@@ -1,9 +1,37 @@
 // Shareable state in the URL hash: #x=..&y=..&zoom=..&z=..&t=..&blend=..&ch=<channel>;<channel>...&groups=...
 // where each channel is visible,rrggbb,lo,hi,gamma,invert,colormap (e.g. 1,ff0000,100,2000,1,0,color)
 // and each group is name:<index>,rrggbb,lo,hi,gamma,invert,colormap|<index>,... (groups joined by ';',
-// the name percent-encoded).
+// the name percent-encoded). A compositing shader and the user colormaps and blends the state uses
+// travel as sh=<base64url of deflated JSON {shader: {source, controls}, definitions: {colormaps, blends}}>
+// (deflated synchronously with fflate, so decoding stays one synchronous step before the viewer opens).
 
+import { deflateSync, inflateSync, strToU8, strFromU8 } from 'fflate';
 import { COLORMAPS, BLENDS } from './shader-builder.js';
+
+/** Longest sh= value read (characters): sources are capped in the viewer, this bounds the inflate. */
+const MAX_PACKED = 64 * 1024;
+
+/** @param {any} value */
+function packShader(value) {
+  const bytes = deflateSync(strToU8(JSON.stringify(value)), { level: 9 });
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** @param {string} text */
+function unpackShader(text) {
+  if (text.length > MAX_PACKED) throw new Error(`it is longer than ${MAX_PACKED} characters`);
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  return JSON.parse(strFromU8(inflateSync(bytes)));
+}
+
+/** `value` if it is {name: source string}, else null. */
+function sourceMap(value) {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  return Object.values(value).every((v) => typeof v === 'string') ? value : null;
+}
 
 const round = (v, n = 3) => Number(Number(v).toFixed(n));
 
@@ -21,6 +49,9 @@ export function encodeState(state, groups = []) {
   p.set('t', state.t);
   p.set('blend', state.blend);
   p.set('ch', state.channels.map((c) => `${c.visible ? 1 : 0},${encodeSettings(c)}`).join(';'));
+  if (state.shader || state.definitions) {
+    p.set('sh', packShader({ shader: state.shader || null, definitions: state.definitions || null }));
+  }
   if (groups.length) {
     p.set('groups', groups.map((g) => `${encodeURIComponent(g.name)}:${g.channels.map((c) => `${c.index},${encodeSettings(c)}`).join('|')}`).join(';'));
   }
@@ -31,7 +62,7 @@ export function encodeState(state, groups = []) {
  * Settings from [rrggbb, lo, hi, gamma, invert, colormap] strings; each malformed field is left out
  * and named in `ignored` (prefixed by `where`).
  */
-function decodeSettings([color, lo, hi, gamma, inv, colormap], where, ignored) {
+function decodeSettings([color, lo, hi, gamma, inv, colormap], where, ignored, userColormaps = []) {
   const ch = {};
   if (/^[0-9a-fA-F]{6}$/.test(color || '')) ch.color = '#' + color.toLowerCase();
   else if (color !== undefined && color !== '') ignored.push(`${where}: colour "${color}" is not rrggbb`);
@@ -50,7 +81,7 @@ function decodeSettings([color, lo, hi, gamma, inv, colormap], where, ignored) {
     else ignored.push(`${where}: invert "${inv}" is not 0 or 1`);
   }
   if (colormap !== undefined) {
-    if (COLORMAPS.includes(colormap)) ch.colormap = colormap;
+    if (COLORMAPS.includes(colormap) || userColormaps.includes(colormap)) ch.colormap = colormap;
     else ignored.push(`${where}: colormap "${colormap}" is unknown`);
   }
   return ch;
@@ -77,8 +108,26 @@ export function decodeState(hash) {
   const z = num('z'), t = num('t');
   if (z !== undefined) out.z = z;
   if (t !== undefined) out.t = t;
+  // The shader part first: channels and blend may name its colormaps and blends.
+  let userColormaps = [], userBlends = [];
+  if (p.get('sh')) {
+    try {
+      const packed = unpackShader(p.get('sh'));
+      const sh = packed && packed.shader;
+      if (sh && (typeof sh.source !== 'string' || (sh.controls && typeof sh.controls !== 'object'))) throw new Error('its shader is not {source, controls}');
+      const defs = packed.definitions || {};
+      const colormaps = sourceMap(defs.colormaps || {}), blends = sourceMap(defs.blends || {});
+      if (!colormaps || !blends) throw new Error('its colormaps and blends are not {name: source}');
+      if (sh) out.shader = { source: sh.source, controls: sh.controls || {} };
+      if (Object.keys(colormaps).length || Object.keys(blends).length) out.definitions = { colormaps, blends };
+      userColormaps = Object.keys(colormaps);
+      userBlends = Object.keys(blends);
+    } catch (err) {
+      ignored.push(`the shader part (sh=) could not be read: ${err.message}`);
+    }
+  }
   if (p.has('blend')) {
-    if (BLENDS.includes(p.get('blend'))) out.blend = p.get('blend');
+    if (BLENDS.includes(p.get('blend')) || userBlends.includes(p.get('blend'))) out.blend = p.get('blend');
     else ignored.push(`blend mode "${p.get('blend')}" is unknown`);
   }
   if (p.get('ch')) {
@@ -86,7 +135,7 @@ export function decodeState(hash) {
       const [v, ...rest] = s.split(',');
       const where = `channel ${i + 1}`;
       if (rest.length === 0) { ignored.push(`${where}: "${s}" is not a channel entry`); return {}; }
-      const ch = decodeSettings(rest, where, ignored);
+      const ch = decodeSettings(rest, where, ignored, userColormaps);
       if (v === '0' || v === '1') ch.visible = v === '1';
       else ignored.push(`${where}: visibility "${v}" is not 0 or 1`);
       return ch;
@@ -103,7 +152,7 @@ export function decodeState(hash) {
       for (const entry of s.slice(colon + 1).split('|').filter(Boolean)) {
         const [index, ...rest] = entry.split(',');
         if (!/^\d+$/.test(index)) { ignored.push(`group "${name}": "${entry}" is not a channel entry`); continue; }
-        channels.push({ index: Number(index), ...decodeSettings(rest, `group "${name}" channel ${Number(index) + 1}`, ignored) });
+        channels.push({ index: Number(index), ...decodeSettings(rest, `group "${name}" channel ${Number(index) + 1}`, ignored, userColormaps) });
       }
       out.groups.push({ name, channels });
     }

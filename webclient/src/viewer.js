@@ -225,6 +225,8 @@ export class Viewer {
     // The store's saved shader ("Save as default"), then the link's own: run only where allowed.
     const saved = source.attrs && source.attrs.chromatile;
     if (saved && (saved.shader || saved.definitions)) this.#applyUntrusted({ shader: saved.shader, definitions: saved.definitions });
+    // Channels whose saved colormap was not defined (not allowed, or it failed) show their colour.
+    for (const ch of [...this.#state.channels, ...this.#defaults]) if (!this.colormaps.includes(ch.colormap)) ch.colormap = 'color';
     if (this.options.initialState) {
       const { shader, definitions, ...rest } = this.options.initialState;
       if (shader !== undefined || definitions) this.#applyUntrusted({ shader, definitions });

@@ -29,7 +29,9 @@ def save_defaults(svc: Services, image_id: str, body: Any, base: str) -> dict[st
         raise BadRequest("the body must be JSON")
     settings = defaults.validate(body, len(summary["channels"]), summary["dtype"])
     groups = defaults.validate_groups(body, len(summary["channels"]), summary["dtype"])
-    svc.data.update_attrs(image_id, lambda doc: defaults.apply_groups(defaults.apply(doc, store.real, settings), groups))
+    shader = defaults.validate_shader(body)
+    svc.data.update_attrs(image_id, lambda doc: defaults.apply_shader(
+        defaults.apply_groups(defaults.apply(doc, store.real, settings), groups), shader))
     return with_urls(svc.catalog.metadata(image_id), svc.data.state(*store.names).private, base)
 
 

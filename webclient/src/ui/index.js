@@ -27,9 +27,11 @@ export function planeText(i, n) {
 
 /** Save the current channel settings (and channel groups) as the image's defaults on the server (admin token). */
 export async function saveDefaults(viewer, url, token, groups = []) {
-  const { channels } = viewer.getState(); // already copies holding exactly the saved fields
+  // Copies holding exactly the saved fields; the shader (null: the built-in) with the user colormaps
+  // and blends the channels and shader use.
+  const { channels, shader, definitions } = viewer.getState();
   const response = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ channels, groups }) });
+    body: JSON.stringify({ channels, groups, shader: shader || null, definitions: definitions || {} }) });
   if (!response.ok) {
     let detail = '';
     try { detail = (await response.json()).error; } catch { /* not JSON */ }
