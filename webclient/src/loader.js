@@ -3,6 +3,7 @@
 // no longer wants them, decoding in the worker pool and the upload into the texture cache.
 import { fetchChunk, planeInChunk } from './zarr.js';
 import { tileKey, NONE, LOADING, FAILED } from './texture-cache.js';
+import { measure } from './trace.js';
 
 /** @typedef {import('./types.js').ImageSource} ImageSource */
 /** @typedef {import('./types.js').ChunkRequest} ChunkRequest */
@@ -89,21 +90,26 @@ export class TileLoader {
     const src = this.source;
     const lv = src.levels[e.level];
     try {
+      const tFetch = performance.now();
       const bytes = await fetchChunk(src, e.level, e.t, c, e.z, e.ty, e.tx, controller.signal);
       let pixels = null;
       if (bytes === null) this.stats.chunksMissing++;
       else {
         this.stats.bytesFetched += bytes.byteLength;
         const t0 = performance.now();
+        measure('fetch', tFetch);
         const out = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y,
           lv.planes, planeInChunk(src, e.level, e.t, c, e.z));
         pixels = out.pixels;
         this.stats.decodeMs += performance.now() - t0; // queue + decode, as the tile waited
         this.stats.decodeWorkMs += out.ms; // the decode itself, in a worker
         this.stats.decoded++;
+        measure('decode', t0, { work: out.ms });
       }
       if (controller.signal.aborted || this.#destroyed || this.cache.get(e.key) !== e) return;
+      const tUpload = performance.now();
       this.cache.store(e, c, pixels, lv.fill);
+      measure('upload', tUpload);
     } catch (err) {
       if (/** @type {Error} */ (err).name === 'AbortError' || controller.signal.aborted) return;
       if (this.#destroyed || this.cache.get(e.key) !== e) return;

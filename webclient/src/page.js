@@ -5,6 +5,7 @@ import { createViewer } from './api.js';
 import { decodeState, bindUrlState } from './url-state.js';
 import { showCatalog } from './ui/catalog.js';
 import { cleanGroups } from './ui/groups.js';
+import { mark } from './trace.js';
 
 /** The inline config of a published static page, or null on the server's page. */
 function siteConfig() {
@@ -28,6 +29,7 @@ function reportIgnored(api, decoded) {
  * /api/images, or on a published static site the list its inline config names.
  */
 export function startPage({ base = '', element = document.body } = {}) {
+  mark('page'); // the bundle is loaded and running
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
   const site = siteConfig();

@@ -10,6 +10,7 @@ import { TileLoader } from './loader.js';
 import { plan, MISSING, SETTLED, DRAWABLE } from './planner.js';
 import { clampZoom, fitView, minZoom, panView, screenToImage, zoomAbout } from './view.js';
 import { COLORMAPS, BLENDS, checkDefinition, parseCompositeShader } from './shader-builder.js';
+import { mark, measure, firstViewDone, isTracing } from './trace.js';
 
 /** @typedef {import('./types.js').ImageSource} ImageSource */
 /** @typedef {import('./types.js').View} View */
@@ -200,6 +201,7 @@ export class Viewer {
     this.#pool = pool;
     const source = await openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null });
     if (this.#destroyed) return;
+    mark('metadata');
     this.#source = source;
     pool.warm(source.levels[0].compressor);
     const cache = new TextureCache(renderer.gl, { channels: source.sizeC, dtype: source.dtype,
@@ -792,6 +794,10 @@ export class Viewer {
     this.stats.level = p.level;
     this.#complete = (p.complete || this.#withdrawn) && !this.#frameRequested;
     this.emit('frame', { complete: p.complete, level: p.level, draws, uncovered: p.uncovered, ms: this.stats.lastFrameMs });
+    if (isTracing()) {
+      measure('draw', t0, { draws, level: p.level });
+      if (this.#complete) firstViewDone();
+    }
     if (this.#complete) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
