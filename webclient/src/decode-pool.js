@@ -1,5 +1,6 @@
 // A small pool of decode workers: ES modules next to the bundle (dist/worker/, see build.mjs), which
 // load the codecs a store uses on first use.
+import { measure } from './trace.js';
 
 // Started from a Blob module importing the real URL: a Worker URL must be same-origin with the page,
 // and the viewer may be embedded in a page on another origin.
@@ -15,6 +16,7 @@ export class DecodePool {
     this.nextId = 1;
     this.load = [];
     this.failed = null;
+    this.warmedAt = 0;
     for (let i = 0; i < size; i++) {
       const w = new Worker(url, { type: 'module' });
       w.onmessage = (e) => this._done(i, e.data);
@@ -46,10 +48,12 @@ export class DecodePool {
 
   /** Let every worker load the codecs of `compressor` (a level's decode spec) ahead of use. */
   warm(compressor) {
+    this.warmedAt = performance.now();
     for (const w of this.workers) w.postMessage({ warm: compressor });
   }
 
   _done(index, msg) {
+    if (msg.warmed) { measure('codec', this.warmedAt); return; }
     this.load[index]--;
     const p = this.pending.get(msg.id);
     this.pending.delete(msg.id);

@@ -6,6 +6,7 @@ self.onmessage = async (event) => {
   if (event.data.warm !== undefined) {
     // Load the store's codecs while the viewer is still reading metadata; errors surface on decode.
     try { await warm(event.data.warm); } catch { /* reported by the first real decode */ }
+    self.postMessage({ warmed: true });
     return;
   }
   const { id, bytes, compressor, dtype, length, planes = 1, plane = 0 } = event.data;

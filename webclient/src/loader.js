@@ -15,8 +15,13 @@ import { measure } from './trace.js';
  */
 
 export class TileLoader {
-  /** @type {Map<string, {controller: AbortController, entry: any, c: number}>} */
+  /** Requests being fetched or decoded. @type {Map<string, {controller: AbortController, entry: any, c: number, fetching: boolean}>} */
   #inflight = new Map();
+  // Only fetches hold one of the `maxRequests` slots: a chunk whose bytes are in frees its slot for
+  // the next while it decodes, so the network never waits on the decoders (bench/viewer first view).
+  #fetching = 0;
+  /** The last plan's requests, followed as slots free up without waiting for the next frame. @type {ChunkRequest[]} */
+  #plan = [];
   #waiting = 0;
   #destroyed = false;
 
@@ -37,7 +42,7 @@ export class TileLoader {
     this.hooks = hooks;
   }
 
-  /** Requests in flight. */
+  /** Requests in flight or decoding. */
   get size() { return this.#inflight.size; }
 
   /** Requests the last plan wanted that wait for a free slot. */
@@ -45,7 +50,7 @@ export class TileLoader {
 
   /**
    * Follow a plan: abort what it no longer wants, start what it wants in its order while slots are
-   * free. Returns the tile keys the plan touches (to keep them in the cache).
+   * free (and later, as they free up). Returns the tile keys the plan touches (to keep them in the cache).
    * @param {ChunkRequest[]} requests
    * @returns {Set<string>}
    */
@@ -61,19 +66,37 @@ export class TileLoader {
       if (wanted.has(key)) continue;
       req.controller.abort();
       this.#inflight.delete(key);
+      if (req.fetching) { req.fetching = false; this.#fetching--; }
       req.entry.state[req.c] = NONE;
       this.stats.requestsAborted++;
     }
+    this.#plan = requests;
+    this.#fill();
+    return keep;
+  }
+
+  /** Start the plan's wanted requests, in its order, while fetch slots are free. */
+  #fill() {
     let waiting = 0;
-    for (const p of requests) {
+    for (const p of this.#plan) {
       const lv = this.source.levels[p.level];
       const e = this.cache.entry(p.level, p.t, p.z, p.ty, p.tx, lv.chunk.x, lv.chunk.y);
       if (e.state[p.c] !== NONE) continue;
-      if (this.#inflight.size >= this.maxRequests) { waiting++; continue; }
+      if (this.#fetching >= this.maxRequests) { waiting++; continue; }
       this.#load(e, p.c);
     }
     this.#waiting = waiting;
-    return keep;
+  }
+
+  /**
+   * A request's bytes are in (or it failed): its slot goes to the next request the plan wants.
+   * @param {{controller: AbortController, fetching: boolean}} req
+   */
+  #fetched(req) {
+    if (!req.fetching) return;
+    req.fetching = false;
+    this.#fetching--;
+    if (!this.#destroyed && !req.controller.signal.aborted) this.#fill();
   }
 
   /**
@@ -83,8 +106,10 @@ export class TileLoader {
   async #load(e, c) {
     const key = `${e.key}#${c}`;
     const controller = new AbortController();
-    this.#inflight.set(key, { controller, entry: e, c });
-    this.stats.peakInflight = Math.max(this.stats.peakInflight, this.#inflight.size);
+    const req = { controller, entry: e, c, fetching: true };
+    this.#inflight.set(key, req);
+    this.#fetching++;
+    this.stats.peakInflight = Math.max(this.stats.peakInflight, this.#fetching);
     e.state[c] = LOADING;
     this.stats.requests++;
     const src = this.source;
@@ -92,6 +117,7 @@ export class TileLoader {
     try {
       const tFetch = performance.now();
       const bytes = await fetchChunk(src, e.level, e.t, c, e.z, e.ty, e.tx, controller.signal);
+      this.#fetched(req);
       let pixels = null;
       if (bytes === null) this.stats.chunksMissing++;
       else {
@@ -116,7 +142,8 @@ export class TileLoader {
       e.state[c] = FAILED;
       this.hooks.onError(/** @type {Error} */ (err));
     } finally {
-      if (this.#inflight.get(key)?.controller === controller) this.#inflight.delete(key);
+      this.#fetched(req);
+      if (this.#inflight.get(key) === req) this.#inflight.delete(key);
     }
     if (!this.#destroyed) this.hooks.onSettled();
   }
@@ -124,6 +151,7 @@ export class TileLoader {
   /** Abort every request. */
   destroy() {
     this.#destroyed = true;
+    this.#plan = [];
     for (const req of this.#inflight.values()) req.controller.abort();
     this.#inflight.clear();
   }

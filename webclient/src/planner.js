@@ -114,10 +114,9 @@ export function plan(input) {
   add(level, t, z, target);
   const margin = tilesInRect(src, level, rect, input.margin ?? 1).filter((x) => x.ring > 0);
   const visibleDone = target.every((x) => tileState({ level, t, z, ty: x.ty, tx: x.tx }) !== MISSING);
-  if (!visibleDone || input.moving) {
-    if (!input.moving) add(level, t, z, margin);
-    return { level, rect, target, requests, draw, complete, uncovered };
-  }
+  // The pan margin waits for the view itself: before, it took connections and decoders from the
+  // visible tiles and held the first view back (bench/viewer's breakdown).
+  if (!visibleDone || input.moving) return { level, rect, target, requests, draw, complete, uncovered };
   // Once the view is complete: neighbouring planes at the current level, the next one in the
   // direction of the last step before the pan margin, since stepping through Z must never go blank.
   const planeBytes = target.length * (input.tileBytes ? input.tileBytes(level) : 0);

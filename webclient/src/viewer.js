@@ -199,6 +199,7 @@ export class Viewer {
     // Workers start while the metadata is read; their codec is compiled as soon as it is known.
     const pool = new DecodePool();
     this.#pool = pool;
+    mark('store-open');
     const source = await openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null });
     if (this.#destroyed) return;
     mark('metadata');
@@ -239,6 +240,9 @@ export class Viewer {
     }
     this.#resizeObserver = new ResizeObserver(() => { this.#resizeCanvas(); this.invalidate(true); });
     this.#resizeObserver.observe(this.stage);
+    // The view's chunks are asked for now, not after the panel is built and the next animation frame:
+    // that wait was a fifth of the first view (bench/viewer's "to the first chunk request").
+    this.#schedule(this.#plan(true));
     this.emit('open', source);
     this.invalidate(true);
   }
@@ -760,6 +764,19 @@ export class Viewer {
     return p.target.every(({ ty, tx }) => state({ level: p.level, t, z, ty, tx }) !== MISSING);
   }
 
+  /**
+   * Hand the plan's requests to the loader; keep in the cache what the plan touches.
+   * @param {ReturnType<typeof plan>} p
+   */
+  #schedule(p) {
+    const cache = /** @type {TextureCache} */ (this.#cache), loader = /** @type {TileLoader} */ (this.#loader);
+    this.#needSchedule = false;
+    const keep = loader.sync(p.requests);
+    for (const d of p.draw) keep.add(tileKey(d.level, d.t, d.z, d.ty, d.tx));
+    for (const e of cache.entries.values()) if (keep.has(e.key)) cache.touch(e);
+    cache.trim(keep);
+  }
+
   #frame() {
     this.#frameRequested = false;
     const src = this.#source, s = this.#state, cache = this.#cache, loader = this.#loader, renderer = this.#renderer;
@@ -767,13 +784,7 @@ export class Viewer {
     const t0 = performance.now();
     const schedule = this.#needSchedule && !this.#withdrawn;
     const p = this.#plan(schedule);
-    if (schedule) {
-      this.#needSchedule = false;
-      const keep = loader.sync(p.requests);
-      for (const d of p.draw) keep.add(tileKey(d.level, d.t, d.z, d.ty, d.tx));
-      for (const e of cache.entries.values()) if (keep.has(e.key)) cache.touch(e);
-      cache.trim(keep);
-    }
+    if (schedule) this.#schedule(p);
     const list = p.draw.map((d) => cache.get(tileKey(d.level, d.t, d.z, d.ty, d.tx)));
     for (const e of list) cache.touch(e);
     const visible = s.channels.reduce((n, c) => n + (c.visible ? 1 : 0), 0);
