@@ -20,6 +20,22 @@ async function errorText(response) {
 }
 
 /**
+ * The response to `url` the viewer page started before the viewer loaded (index.html), once; null
+ * when it did not. Waits, if need be, until the page has started all it will (levels follow the node).
+ * @param {string} url
+ * @returns {Promise<Response | null>}
+ */
+async function preloaded(url) {
+  const early = globalThis.chromatilePreload;
+  if (!early) return null;
+  if (!early.has(url)) await early.ready;
+  const p = early.get(url);
+  if (!p) return null;
+  early.delete(url);
+  return p;
+}
+
+/**
  * Read a JSON document. Resolves to {status: 'ok', json} or {status: 'missing'} (404/403, as object
  * stores answer for a key that is not there), {status: 'html'} when a web page came back instead;
  * rejects with StoreError on network errors, other HTTP errors and invalid JSON.
@@ -27,7 +43,7 @@ async function errorText(response) {
 export async function readJson(url, token) {
   let response;
   try {
-    response = await fetch(withToken(url, token));
+    response = await preloaded(withToken(url, token)) || await fetch(withToken(url, token));
   } catch (err) {
     throw new StoreError(`Cannot read ${url}: network error (${err.message}; a server on another origin must allow CORS)`);
   }
