@@ -6,27 +6,44 @@ import { measure } from './trace.js';
 // and the viewer may be embedded in a page on another origin.
 const WORKER_URL = new URL('./worker/decode-worker.js', import.meta.url).href;
 
+/**
+ * The workers the viewer page started before the bundle loaded (index.html: they load the store's
+ * codec while the viewer script is still on its way), for the first pool that asks; else null.
+ */
+function earlyWorkers() {
+  const early = globalThis.chromatilePreload;
+  const workers = early && early.workers;
+  if (!workers || !workers.length) return null;
+  early.workers = null;
+  return { workers, failed: () => early.workersFailed };
+}
+
 export class DecodePool {
   // One worker per core (2 to 4): the main thread only fetches, uploads and draws, so decoding may use
   // every core; on a 2-core machine one worker halved the Z-stepping throughput (bench/viewer).
+  // index.html starts as many with the same rule.
   constructor(size = Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2))) {
-    const url = URL.createObjectURL(new Blob([`import ${JSON.stringify(WORKER_URL)};`], { type: 'text/javascript' }));
+    const early = earlyWorkers();
+    const url = early ? null
+      : URL.createObjectURL(new Blob([`import ${JSON.stringify(WORKER_URL)};`], { type: 'text/javascript' }));
     this.workers = [];
     this.pending = new Map();
     this.nextId = 1;
     this.load = [];
     this.failed = null;
     this.warmedAt = 0;
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { type: 'module' });
+    const n = early ? early.workers.length : size;
+    for (let i = 0; i < n; i++) {
+      const w = early ? early.workers[i] : new Worker(url, { type: 'module' });
       w.onmessage = (e) => this._done(i, e.data);
       // The worker script could not be loaded (404, CORS, offline): every decode would wait forever.
       w.onerror = (e) => { e.preventDefault(); this._fail(`the decode worker did not start (${WORKER_URL})`); };
       this.workers.push(w);
       this.load.push(0);
     }
+    if (early && early.failed()) this._fail(`the decode worker did not start (${early.failed()})`);
     // Revoked once the workers have fetched it (a module worker loads its script asynchronously).
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    if (url) setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
   /**
