@@ -49,6 +49,8 @@ def test_histogram_drag_costs_nothing_and_moves_the_window(page: Page, server: S
     requests = count_requests(page)
     uploads = page.evaluate("() => window.chromatileViewer.stats.uploads")
     hist = page.locator('.ct-channel[data-channel="0"] canvas.ct-histogram')
+    # The panel is taller than the 256 px page: bring the histogram into view before using the mouse on it.
+    hist.scroll_into_view_if_needed()
     box = hist.bounding_box()
     assert box
     lo_before = page.evaluate("() => window.chromatileViewer.getState().channels[0].window")
