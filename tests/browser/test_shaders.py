@@ -115,6 +115,8 @@ def test_compositing_shader_with_controls(page: Page, server: Server) -> None:
     # The panel shows the controls; moving the slider is setShaderControl.
     slider = page.locator(".ct-shader-controls input[type=range][data-control=top]")
     assert slider.count() == 1
+    assert slider.input_value() == "0.75"
+    assert page.locator(".ct-shader-controls input[data-control=tint]").input_value() == "#ffcc00"
     # Back to the built-in: exactly the built-in picture again.
     assert call(page, "(v) => v.setShader(null)") is None
     assert page.evaluate("() => window.chromatileViewer.getState().shader") is None

@@ -206,7 +206,7 @@ export function parseCompositeShader(source) {
       if (!(max > min)) throw bad(`slider max (${max}) must be above min (${min})`);
       const dflt = num('default', min);
       if (dflt < min || dflt > max) throw bad(`slider default ${dflt} is outside ${min}..${max}`);
-      controls.push({ name, type, widget, min, max, step: num('step', (max - min) / 100), default: dflt });
+      controls.push({ name, type, widget, min, max, step: num('step', 0), default: dflt }); // step 0: any value
     } else if (type === 'vec3' && widget === 'color') {
       const dflt = args.default === undefined ? '#ffffff' : args.default;
       if (!/^#[0-9a-fA-F]{6}$/.test(dflt)) throw bad(`color default must be "#rrggbb", got ${dflt}`);

@@ -480,7 +480,6 @@ export class Viewer {
     this.#userMs = Infinity;
     this.#snapshot = null;
     this.invalidate();
-    this.emit('shaders', { compileMs: ms });
   }
 
   /**
@@ -495,6 +494,7 @@ export class Viewer {
     const next = new Map(this.#colormapDefs);
     next.set(name, source);
     this.#rebuild({ colormaps: next }, { kind: 'colormap', name });
+    this.emit('shaders', { compileMs: this.stats.compileMs });
   }
 
   /**
@@ -507,6 +507,7 @@ export class Viewer {
     const next = new Map(this.#blendDefs);
     next.set(name, source);
     this.#rebuild({ blends: next }, { kind: 'blend', name });
+    this.emit('shaders', { compileMs: this.stats.compileMs });
   }
 
   /**
@@ -537,6 +538,8 @@ export class Viewer {
     }
     this.#offered = null;
     this.clearMessage('shader');
+    this.clearMessage('shader-slow');
+    this.emit('shaders', { compileMs: this.stats.compileMs });
     if (!silent) this.#emitState();
   }
 

@@ -20,7 +20,7 @@ export function buildShaderControls(viewer) {
       let input, text = null;
       if (c.type === 'float') {
         text = h('span.ct-control-value', {}, String(c.value));
-        input = h('input', { type: 'range', min: String(c.min), max: String(c.max), step: String(c.step), value: String(c.value),
+        input = h('input', { type: 'range', min: String(c.min), max: String(c.max), step: c.step > 0 ? String(c.step) : 'any', value: String(c.value),
           dataset: { control: c.name }, 'aria-label': c.name, oninput: (e) => set(Number(e.target.value)) });
       } else if (c.type === 'vec3') {
         input = h('input', { type: 'color', value: c.value, dataset: { control: c.name }, 'aria-label': c.name, oninput: (e) => set(e.target.value) });
