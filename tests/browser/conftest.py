@@ -180,12 +180,24 @@ def server(tmp_path_factory: pytest.TempPathFactory, webclient_built: Path) -> I
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session, with software WebGL2."""
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """One headless Chromium for the whole run, with software WebGL2.
+
+    tests/publish loads these fixtures under another module name, which makes a second session
+    fixture; Playwright's sync API runs once per thread, so the second one reuses the first's browser.
+    """
+    shared = getattr(request.config, "_chromatile_browser", None)
+    if shared is not None:
+        yield shared
+        return
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        setattr(request.config, "_chromatile_browser", b)  # noqa: B010 (an attribute pytest does not declare)
+        try:
+            yield b
+        finally:
+            delattr(request.config, "_chromatile_browser")
+            b.close()
 
 
 DOCKED_PANEL = """(() => {
