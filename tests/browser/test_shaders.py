@@ -301,3 +301,33 @@ def test_embed_runs_a_shader_from_its_state_only_when_allowed(page: Page, server
         plain = [dict(channels[0], colormap="color"), channels[1]]
         assert_close(got, expected(server, "ramp16", 0, plain, "additive", VIEW, canvas_size(page)))
     assert not page.errors
+
+
+def test_no_recompile_when_toggling_channels_and_a_slow_shader_is_named(page: Page, server: Server) -> None:
+    page.add_init_script("""(() => {
+        const p = WebGL2RenderingContext.prototype, f = p.compileShader;
+        window.__compiles = 0;
+        p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
+    })()""")
+    open_viewer(page, server, "ramp16")
+    channels = [channel("#ff0000", [5000, 50000], colormap="dusk"), channel("#00ff80", [1000, 30000])]
+    render(page, {"view": VIEW, "z": 0})
+    assert call(page, "(v, n, s) => v.defineColormap(n, s)", "dusk", COLORMAP) is None
+    assert call(page, "(v, s) => v.setShader(s)", RATIO) is None
+    render(page, {"channels": channels})
+    compiles = page.evaluate("() => window.__compiles")
+    for visible in (False, True, False, True):
+        channels[1]["visible"] = visible
+        render(page, {"channels": channels})
+    assert_close(render(page), ratio_reference(server, channels, 2, "#ffcc00", True, canvas_size(page)))
+    assert page.evaluate("() => window.__compiles") == compiles, "toggling channels recompiled"
+    assert page.locator(".ct-message-shader-slow").count() == 0
+    # A shader far slower than the built-in one is named over the image, not left to freeze silently.
+    slow = "vec3 composite() {\n  float s = 0.0;\n  for (int i = 0; i < 1000; i++) s += sin(raw(0) * float(i));\n" \
+           "  return vec3(s * 1e-4);\n}"
+    assert call(page, "(v, s) => v.setShader(s)", slow) is None
+    page.wait_for_selector(".ct-message-shader-slow", timeout=120_000)
+    assert "custom shader" in (page.locator(".ct-message-shader-slow").text_content() or "")
+    assert call(page, "(v) => v.setShader(null)") is None
+    assert page.locator(".ct-message-shader-slow").count() == 0
+    assert not page.errors

@@ -149,8 +149,10 @@ export class Viewer {
   #controlValues = {};
   /** @type {{shader: ShaderState | null, definitions: ShaderDefinitions | null} | null} */
   #offered = null;
-  #timedFrames = TIMED_FRAMES;
+  #timedFrames = 0;
   #builtinMs = Infinity;
+  /** Draws the last frame again (for timing the built-in program before a user one replaces it). @type {(() => number) | null} */
+  #lastDraw = null;
   #userMs = Infinity;
 
   /**
@@ -470,13 +472,15 @@ export class Viewer {
   #rebuild(next, changed) {
     const colormaps = next.colormaps || this.#colormapDefs, blends = next.blends || this.#blendDefs;
     const shader = next.shader === undefined ? this.#shader : next.shader;
+    const builtinNow = !this.#shader && this.#colormapDefs.size === 0 && this.#blendDefs.size === 0;
+    if (builtinNow && this.#lastDraw) this.#builtinMs = this.#timeDraw(this.#lastDraw);
     const ms = this.#gpu().rebuild({ colormaps: [...colormaps], blends: [...blends], composite: shader ? shader.code : null },
       changed, shader ? shader.controls : []);
     this.stats.compileMs = ms;
     this.#colormapDefs = colormaps;
     this.#blendDefs = blends;
     this.#shader = shader;
-    this.#timedFrames = TIMED_FRAMES;
+    this.#timedFrames = shader || colormaps.size || blends.size ? TIMED_FRAMES : 0;
     this.#userMs = Infinity;
     this.#snapshot = null;
     this.invalidate();
@@ -799,11 +803,11 @@ export class Viewer {
       this.#capWarned = false;
       this.clearMessage('channels');
     }
-    const draws = renderer.draw(list, src, s.view, s.channels, s.blend, this.#dpr);
-    // Timed (a read that waits for the GPU) only once the view is complete: while tiles arrive each
-    // wait held the main thread, and with it the next requests and decodes, for a whole software-GL
-    // frame (bench/viewer: 0.5-1.3 s of the first view's frames).
-    if (this.#timedFrames > 0 && draws > 0 && p.complete) this.#timeFrame(t0, draws);
+    this.#lastDraw = () => renderer.draw(list, src, s.view, s.channels, s.blend, this.#dpr);
+    // Timed (a read that waits for the GPU) only after user shader code changed, and only once the
+    // view is complete: while tiles arrive each wait held the main thread, and with it the next
+    // requests and decodes, for a whole software-GL frame (bench/viewer: 0.5-1.3 s of the first view's frames).
+    const draws = this.#timedFrames > 0 && p.complete ? this.#timeFrame(this.#lastDraw) : this.#lastDraw();
     this.stats.frames++;
     if (p.uncovered) this.stats.framesUncovered++;
     this.stats.tileDraws += draws;
@@ -824,28 +828,36 @@ export class Viewer {
   }
 
   /**
-   * Time a frame to the end of the GPU's work (a one-pixel read waits for it) after a program
-   * change, and say so when a user shader is far slower than the built-in compositing.
-   * @param {number} t0
-   * @param {number} draws
+   * Milliseconds per tile of `draw`, to the end of the GPU's work (a one-pixel read waits for it).
+   * @param {() => number} draw
    */
-  #timeFrame(t0, draws) {
-    const renderer = /** @type {Renderer} */ (this.#renderer), gl = renderer.gl;
+  #timeDraw(draw) {
+    const gl = /** @type {Renderer} */ (this.#renderer).gl;
+    const t0 = performance.now();
+    const draws = draw();
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
-    const ms = (performance.now() - t0) / draws;
+    return draws > 0 ? (performance.now() - t0) / draws : Infinity;
+  }
+
+  /**
+   * Draw and time one of the first frames after a change to user shader code; say so when it is far
+   * slower than the built-in compositing was on the frame before the change. Returns the tiles drawn.
+   * @param {() => number} draw
+   */
+  #timeFrame(draw) {
+    let draws = 0;
+    const ms = this.#timeDraw(() => (draws = draw()));
+    if (!draws) return 0;
     this.#timedFrames--;
-    if (!this.#shader) {
-      this.#builtinMs = Math.min(this.#builtinMs, ms);
-      this.stats.builtinFrameMs = this.#builtinMs;
-      return;
-    }
     this.#userMs = Math.min(this.#userMs, ms);
     this.stats.shaderFrameMs = this.#userMs;
-    if (this.#timedFrames === 0 && Number.isFinite(this.#builtinMs) &&
-        this.#userMs > this.#builtinMs * SLOW_FACTOR + SLOW_MARGIN_MS) {
+    this.stats.builtinFrameMs = Number.isFinite(this.#builtinMs) ? this.#builtinMs : 0;
+    // A verdict from the first frame on (an idle view draws just one), revised by the next ones.
+    if (Number.isFinite(this.#builtinMs) && this.#userMs > this.#builtinMs * SLOW_FACTOR + SLOW_MARGIN_MS) {
       this.showMessage('shader-slow', `The custom shader takes about ${this.#userMs.toFixed(0)} ms per tile drawn, the built-in ` +
         `compositing ${this.#builtinMs.toFixed(1)} ms: the view may be slow. Simplify it, or go back to the built-in (setShader(null)).`);
-    } else if (this.#timedFrames === 0) this.clearMessage('shader-slow');
+    } else this.clearMessage('shader-slow');
+    return draws;
   }
 
   /** Resolves when every visible tile at the target level is drawn with the current settings. */
