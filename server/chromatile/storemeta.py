@@ -12,8 +12,11 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 NGFF_04 = "0.4"
 NGFF_05 = "0.5"
@@ -321,15 +324,83 @@ def omero(ngff: str, name: str, channels: list[ChannelMeta], default_z: int, def
 
 
 def extras(*, dtype: str, tile: int, channels: list[ChannelMeta], thumbnail: str,
-           source: dict[str, Any]) -> dict[str, Any]:
-    """The `chromatile` block: stats and histograms, viewer settings omero lacks, thumbnail, provenance."""
-    return {
+           source: dict[str, Any], absent: list[dict[str, Any] | None] | None = None) -> dict[str, Any]:
+    """The `chromatile` block: stats and histograms, viewer settings omero lacks, thumbnail, provenance,
+    and (0.4 stores) which chunks each level leaves out."""
+    block: dict[str, Any] = {
         "version": FORMAT_VERSION, "dtype": dtype, "tile": tile,
         "channels": [c.stats.to_json() if c.stats is not None else {} for c in channels],
         "thumbnail": thumbnail,
         "rendering": [c.rendering() for c in channels],
         "source": source,
     }
+    if absent is not None:
+        block["absent"] = absent
+    return block
+
+
+# -- absent chunks (0.4) ---------------------------------------------------------------------------------
+# A Zarr v2 reader learns that a chunk is left out only from a 404, which browsers log as a red console
+# line per chunk. Our own 0.4 stores therefore list the chunks ingest left out, per level, as run lengths
+# over the chunk grid in C order: [present, absent, present, absent, ...] (the first run may be 0).
+# Background around tissue makes long runs; scattered empty tiles make many short ones, so a level whose
+# list would exceed ABSENT_MAX_RUNS numbers gets null (readers fetch and accept 404 there, as for any
+# store). 4096 numbers keep a level's entry under ~40 KB of JSON (docs/store-format.md).
+ABSENT_MAX_RUNS = 4096
+_ABSENT_BLOCK = 1 << 20  # bytes of the bitmap unpacked at a time (8 Mi chunks)
+
+
+def absent_level(grid: Sequence[int], bits: bytes | bytearray, cap: int = ABSENT_MAX_RUNS) -> dict[str, Any] | None:
+    """A level's `chromatile.absent` entry from a bitmap of its chunk grid (bit i set: chunk i in C order
+    absent, least significant bit first), or None when the run list would exceed ``cap`` numbers."""
+    count = math.prod(grid)
+    runs: list[int] = []
+    absent = False  # the run being counted is of present chunks
+    length = 0
+    for start in range(0, len(bits), _ABSENT_BLOCK):
+        chunk = np.frombuffer(bits, np.uint8, count=min(_ABSENT_BLOCK, len(bits) - start), offset=start)
+        flags = np.unpackbits(chunk, bitorder="little")[: max(0, count - start * 8)].astype(bool)
+        if not flags.size:
+            break
+        if bool(flags[0]) != absent:
+            runs.append(length)
+            absent, length = not absent, 0
+        previous = 0
+        for pos in (np.flatnonzero(flags[1:] != flags[:-1]) + 1).tolist():
+            runs.append(length + pos - previous)
+            absent, length, previous = not absent, 0, pos
+        length += flags.size - previous
+        if len(runs) >= cap:
+            return None
+    runs.append(length)
+    return {"grid": list(grid), "runs": runs}
+
+
+def chunk_grid(level: LevelMeta) -> list[int]:
+    """Chunks along each axis of a level: ceil(shape / chunks)."""
+    return [-(-n // c) for n, c in zip(level.shape, level.chunks, strict=True)]
+
+
+def read_absent(extras_block: dict[str, Any], index: int, grid: Sequence[int]) -> list[tuple[int, int]] | None:
+    """The absent chunks of level ``index`` as sorted [start, end) ranges of C-order chunk numbers, or None
+    when the store has no usable record for it: missing, malformed, or written for another grid (the
+    same checks as the viewer's twin in webclient/src/store/v2.js)."""
+    levels = extras_block.get("absent")
+    entry = levels[index] if isinstance(levels, list) and 0 <= index < len(levels) else None
+    if not isinstance(entry, dict) or entry.get("grid") != list(grid):
+        return None
+    runs = entry.get("runs")
+    if not isinstance(runs, list) or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in runs):
+        return None
+    if sum(runs) != math.prod(grid):
+        return None
+    ranges: list[tuple[int, int]] = []
+    at = 0
+    for i, run in enumerate(runs):
+        if i % 2 and run:
+            ranges.append((at, at + run))
+        at += run
+    return ranges
 
 
 def group_document(ngff: str, multiscales_entry: dict[str, Any], omero_block: dict[str, Any],

@@ -36,7 +36,8 @@ def axes_and_scales(levels: int, physical: dict[str, PhysicalSize]) -> tuple[lis
 
 def document(*, ngff: str, image_id: str, levels: int, physical: dict[str, PhysicalSize], labels: list[str],
              colors: list[str], summaries: list[ChannelSummary], dtype_name: str, tile: int, size_z: int,
-             source_name: str, source_format: str, thumbnail: str) -> dict[str, Any]:
+             source_name: str, source_format: str, thumbnail: str,
+             absent: list[dict[str, Any] | None] | None = None) -> dict[str, Any]:
     """The complete group metadata document of a new store."""
     top = storemeta.dtype_max(dtype_name)
     channels = [
@@ -50,5 +51,5 @@ def document(*, ngff: str, image_id: str, levels: int, physical: dict[str, Physi
         storemeta.multiscales(ngff, image_id, axes, scales),
         storemeta.omero(ngff, image_id, channels, size_z // 2),
         storemeta.extras(dtype=dtype_name, tile=tile, channels=channels, thumbnail=thumbnail,
-                         source={"path": source_name, "format": source_format}),
+                         source={"path": source_name, "format": source_format}, absent=absent),
     )

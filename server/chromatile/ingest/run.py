@@ -240,5 +240,6 @@ def _write_store(source: Source, root: Path, image_id: str, tile: int, codec: Co
         ngff=ngff, image_id=image_id, levels=len(shapes), physical=source.physical, labels=labels, colors=colors,
         summaries=summaries, dtype_name=str(store_dtype), tile=tile, size_z=nz, source_name=source.path.name,
         source_format=source.format, thumbnail=THUMBNAIL_NAME,
+        absent=writer.absent_record() if isinstance(writer, ChunkWriter) else None,  # 0.5: the shard index says it
     ))
     return written, total, len(shapes)

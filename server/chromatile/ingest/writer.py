@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numcodecs.abc import Codec
 
+from chromatile import storemeta
 from chromatile.ingest.pipeline import Pipeline
 
 
@@ -29,6 +33,10 @@ class ChunkWriter:
         self.dtype = dtype
         self.codec = codec
         self._made: set[Path] = set()  # folders known to exist (a set add is atomic under the GIL)
+        # Chunk grid per level and a bitmap of the chunks left out (1 bit per chunk: 13 MB for 10^8
+        # chunks), set in the calling thread as each chunk's result comes back: the `absent` record.
+        self.grids = [[*extent, -(-h // tile), -(-w // tile)] for h, w in shapes]
+        self._absent = [bytearray(-(-math.prod(g) // 8)) for g in self.grids]
         write_json(root / ".zgroup", {"zarr_format": 2})
         for level, (height, width) in enumerate(shapes):
             (root / str(level)).mkdir()
@@ -53,8 +61,20 @@ class ChunkWriter:
         """Queue every chunk of one band; ``then(1 or 0)`` follows each (0: all zeros, not written)."""
         folder = self.root / str(level) / str(t) / str(c) / str(z) / str(row)
         band = band.astype(self.dtype.newbyteorder("<"), copy=False)
+        _, nc, nz, ny, nx = self.grids[level]
+        first = (((t * nc + c) * nz + z) * ny + row) * nx  # C-order number of the band's first chunk
         for col in range(self.tiles_per_band(level)):
-            pipeline.submit(self._write_chunk, folder, band, col, then=then)
+            pipeline.submit(self._write_chunk, folder, band, col,
+                            then=functools.partial(self._record, level, first + col, then))
+
+    def _record(self, level: int, index: int, then: Callable[[int], None], written: int) -> None:
+        if not written:
+            self._absent[level][index >> 3] |= 1 << (index & 7)
+        then(written)
+
+    def absent_record(self) -> list[dict[str, Any] | None]:
+        """The `chromatile.absent` entry of every level (None where it would be too long)."""
+        return [storemeta.absent_level(grid, bits) for grid, bits in zip(self.grids, self._absent, strict=True)]
 
     def _write_chunk(self, folder: Path, band: np.ndarray, col: int) -> int:
         tile = self.tile
