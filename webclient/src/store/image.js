@@ -6,11 +6,11 @@ import { channelSettings } from './defaults.js';
 
 const AXES = ['t', 'c', 'z', 'y', 'x'];
 
-async function readArray(url, format, token) {
+async function readArray(url, format, token, absent) {
   const file = format === 3 ? 'zarr.json' : '.zarray';
   const r = await readJson(`${url}/${file}`, token);
   if (r.status !== 'ok') throw new StoreError(`Cannot read array metadata ${url}/${file}: ${r.status === 'missing' ? `HTTP ${r.code}` : 'not JSON'}`);
-  return format === 3 ? arrayV3(url, r.json, token) : arrayV2(url, r.json, token);
+  return format === 3 ? arrayV3(url, r.json, token) : arrayV2(url, r.json, token, absent);
 }
 
 function scaleOf(dataset) {
@@ -63,7 +63,10 @@ export async function openMultiscales(base, node, token) {
   for (const a of axes) {
     if (!AXES.includes(a)) throw new StoreError(`${base}: unsupported axis "${a}" (chromatile shows t, c, z, y, x)`);
   }
-  const arrays = await Promise.all(ms.datasets.map((d) => readArray(`${base}/${d.path}`, node.format, token)));
+  // Our own 0.4 stores list the chunks they leave out per level (0.5 shard indexes say it themselves).
+  const absent = (attrs.chromatile && attrs.chromatile.absent) || [];
+  const arrays = await Promise.all(ms.datasets.map((d, i) => readArray(`${base}/${d.path}`, node.format, token,
+    Array.isArray(absent) ? absent[i] : null)));
   const levels = ms.datasets.map((d, i) => describeLevel(arrays[i], d, axes));
   const l0 = levels[0];
   const scale0 = scaleOf(ms.datasets[0]);
