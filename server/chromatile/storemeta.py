@@ -324,7 +324,7 @@ def omero(ngff: str, name: str, channels: list[ChannelMeta], default_z: int, def
 
 
 def extras(*, dtype: str, tile: int, channels: list[ChannelMeta], thumbnail: str,
-           source: dict[str, Any], absent: list[dict[str, Any] | None] | None = None) -> dict[str, Any]:
+           source: dict[str, Any], absent: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The `chromatile` block: stats and histograms, viewer settings omero lacks, thumbnail, provenance,
     and (0.4 stores) which chunks each level leaves out."""
     block: dict[str, Any] = {
@@ -342,38 +342,55 @@ def extras(*, dtype: str, tile: int, channels: list[ChannelMeta], thumbnail: str
 # -- absent chunks (0.4) ---------------------------------------------------------------------------------
 # A Zarr v2 reader learns that a chunk is left out only from a 404, which browsers log as a red console
 # line per chunk. Our own 0.4 stores therefore list the chunks ingest left out, per level, as run lengths
-# over the chunk grid in C order: [present, absent, present, absent, ...] (the first run may be 0).
-# Background around tissue makes long runs; scattered empty tiles make many short ones, so a level whose
-# list would exceed ABSENT_MAX_RUNS numbers gets null (readers fetch and accept 404 there, as for any
-# store). 4096 numbers keep a level's entry under ~40 KB of JSON (docs/store-format.md).
-ABSENT_MAX_RUNS = 4096
+# over the chunk grid in C order: [other, absent, other, absent, ..., other] (the first run may be 0).
+# Every chunk in an absent run is absent; a chunk in an "other" run is present or, when the level had
+# more than ABSENT_MAX_RUNS absent runs, possibly absent too: only the longest runs are listed then
+# ("complete": false), which bounds a level's entry to ~30 KB of JSON however scattered the empty
+# tiles of a gigapixel stack are (docs/store-format.md). Readers fetch unlisted chunks as usual.
+ABSENT_MAX_RUNS = 2048
 _ABSENT_BLOCK = 1 << 20  # bytes of the bitmap unpacked at a time (8 Mi chunks)
 
 
-def absent_level(grid: Sequence[int], bits: bytes | bytearray, cap: int = ABSENT_MAX_RUNS) -> dict[str, Any] | None:
+def absent_level(grid: Sequence[int], bits: bytes | bytearray, cap: int = ABSENT_MAX_RUNS) -> dict[str, Any]:
     """A level's `chromatile.absent` entry from a bitmap of its chunk grid (bit i set: chunk i in C order
-    absent, least significant bit first), or None when the run list would exceed ``cap`` numbers."""
+    absent, least significant bit first): its absent runs, or the ``cap`` longest of them."""
     count = math.prod(grid)
-    runs: list[int] = []
-    absent = False  # the run being counted is of present chunks
-    length = 0
-    for start in range(0, len(bits), _ABSENT_BLOCK):
-        chunk = np.frombuffer(bits, np.uint8, count=min(_ABSENT_BLOCK, len(bits) - start), offset=start)
-        flags = np.unpackbits(chunk, bitorder="little")[: max(0, count - start * 8)].astype(bool)
+    starts = np.empty(0, np.int64)
+    ends = np.empty(0, np.int64)
+    complete = True
+    carried: int | None = None  # start of an absent run reaching the end of the previous block
+    for offset in range(0, len(bits), _ABSENT_BLOCK):
+        base = offset * 8
+        block = np.frombuffer(bits, np.uint8, count=min(_ABSENT_BLOCK, len(bits) - offset), offset=offset)
+        flags = np.unpackbits(block, bitorder="little")[: max(0, count - base)].astype(np.int8)
         if not flags.size:
             break
-        if bool(flags[0]) != absent:
-            runs.append(length)
-            absent, length = not absent, 0
-        previous = 0
-        for pos in (np.flatnonzero(flags[1:] != flags[:-1]) + 1).tolist():
-            runs.append(length + pos - previous)
-            absent, length, previous = not absent, 0, pos
-        length += flags.size - previous
-        if len(runs) >= cap:
-            return None
-    runs.append(length)
-    return {"grid": list(grid), "runs": runs}
+        edges = np.diff(np.concatenate(([0], flags, [0])))
+        s, e = np.flatnonzero(edges == 1) + base, np.flatnonzero(edges == -1) + base
+        if carried is not None:
+            if flags[0]:
+                s[0] = carried
+            else:
+                s, e = np.concatenate(([carried], s)), np.concatenate(([base], e))
+            carried = None
+        if flags[-1]:
+            carried, s, e = int(s[-1]), s[:-1], e[:-1]
+        starts, ends = np.concatenate((starts, s)), np.concatenate((ends, e))
+        if starts.size > cap:  # keep the longest runs (bounded memory and output)
+            keep = np.sort(np.argsort(starts - ends, kind="stable")[:cap])
+            starts, ends, complete = starts[keep], ends[keep], False
+    if carried is not None:
+        starts, ends = np.concatenate((starts, [carried])), np.concatenate((ends, [count]))
+        if starts.size > cap:
+            keep = np.sort(np.argsort(starts - ends, kind="stable")[:cap])
+            starts, ends, complete = starts[keep], ends[keep], False
+    runs: list[int] = []
+    at = 0
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        runs += [start - at, end - start]
+        at = end
+    runs.append(count - at)
+    return {"grid": list(grid), "complete": complete, "runs": runs}
 
 
 def chunk_grid(level: LevelMeta) -> list[int]:

@@ -31,6 +31,7 @@ def check_record(store) -> list[set[int]]:
         grid = storemeta.chunk_grid(level)
         ranges = storemeta.read_absent(image.extras, n, grid)
         assert ranges is not None, f"level {n} has no usable record"
+        assert image.extras["absent"][n]["complete"] is True
         absent = {i for a, b in ranges for i in range(a, b)}
         present = chunks_on_disk(store, n, grid)
         assert absent.isdisjoint(present)  # no present chunk listed
@@ -70,7 +71,7 @@ def test_no_absent_chunk_is_one_run(tmp_path):
     tifffile.imwrite(src, np.full((70, 90), 7, np.uint8))
     result = ingest(src, tmp_path, tile=64, image_id="full")
     record = zattrs(result.store_path)["chromatile"]["absent"]
-    assert record[0] == {"grid": [1, 1, 1, 2, 2], "runs": [4]}
+    assert record[0] == {"grid": [1, 1, 1, 2, 2], "complete": True, "runs": [4]}
     check_record(result.store_path)
 
 
@@ -81,12 +82,53 @@ def test_0_5_stores_have_no_record(tmp_path):
     assert "absent" not in storemeta.read_image(result.store_path).extras
 
 
-def test_runs_are_capped_and_start_with_present():
+def runs_of(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Reference: [start, end) of every run of True."""
+    out, start = [], None
+    for i, f in enumerate([*flags.tolist(), False]):
+        if f and start is None:
+            start = i
+        elif not f and start is not None:
+            out.append((start, i))
+            start = None
+    return out
+
+
+def listed(entry: dict) -> list[tuple[int, int]]:
+    ranges = storemeta.read_absent({"absent": [entry]}, 0, entry["grid"])
+    assert ranges is not None
+    return ranges
+
+
+def test_runs_start_with_a_present_run():
     bits = np.packbits(np.array([1, 1, 0, 1, 0, 0, 0, 1], bool), bitorder="little").tobytes()
-    assert storemeta.absent_level([1, 1, 1, 2, 4], bits) == {"grid": [1, 1, 1, 2, 4], "runs": [0, 2, 1, 1, 3, 1]}
-    alternating = np.packbits(np.arange(10_000) % 2 == 1, bitorder="little").tobytes()
-    assert storemeta.absent_level([1, 1, 1, 100, 100], alternating) is None  # too long: no record
-    assert storemeta.absent_level([1, 1, 1, 100, 100], alternating, cap=20_000)["runs"] == [1] * 10_000
+    assert storemeta.absent_level([1, 1, 1, 2, 4], bits) == {
+        "grid": [1, 1, 1, 2, 4], "complete": True, "runs": [0, 2, 1, 1, 3, 1, 0]}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_runs_across_block_boundaries_match_a_reference(monkeypatch, seed):
+    monkeypatch.setattr(storemeta, "_ABSENT_BLOCK", 3)  # 24 chunks a block: many runs cross blocks
+    rng = np.random.default_rng(seed)
+    flags = np.repeat(rng.random(60) < 0.5, rng.integers(1, 30, 60))[:1000]
+    grid = [1, 1, 1, 1, flags.size]
+    entry = storemeta.absent_level(grid, np.packbits(flags, bitorder="little").tobytes())
+    assert entry["complete"] and listed(entry) == runs_of(flags)
+
+
+def test_scattered_runs_are_capped_to_the_longest():
+    rng = np.random.default_rng(5)
+    flags = rng.random(200_000) < 0.3
+    flags[1000:1500] = True  # one long run
+    grid = [1, 1, 1, 400, 500]
+    entry = storemeta.absent_level(grid, np.packbits(flags, bitorder="little").tobytes(), cap=100)
+    assert entry["complete"] is False and len(entry["runs"]) == 2 * 100 + 1
+    everything = runs_of(flags)
+    kept = listed(entry)
+    assert set(kept) <= set(everything), "only whole absent runs are listed"
+    assert next(r for r in everything if r[0] <= 1000 < r[1]) in kept, "the long run is listed"
+    shortest_kept = min(e - s for s, e in kept)
+    assert all(e - s <= shortest_kept for s, e in set(everything) - set(kept)), "the longest are kept"
 
 
 @pytest.mark.parametrize("entry", [

@@ -37,7 +37,7 @@ def axes_and_scales(levels: int, physical: dict[str, PhysicalSize]) -> tuple[lis
 def document(*, ngff: str, image_id: str, levels: int, physical: dict[str, PhysicalSize], labels: list[str],
              colors: list[str], summaries: list[ChannelSummary], dtype_name: str, tile: int, size_z: int,
              source_name: str, source_format: str, thumbnail: str,
-             absent: list[dict[str, Any] | None] | None = None) -> dict[str, Any]:
+             absent: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The complete group metadata document of a new store."""
     top = storemeta.dtype_max(dtype_name)
     channels = [

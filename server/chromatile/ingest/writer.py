@@ -72,8 +72,8 @@ class ChunkWriter:
             self._absent[level][index >> 3] |= 1 << (index & 7)
         then(written)
 
-    def absent_record(self) -> list[dict[str, Any] | None]:
-        """The `chromatile.absent` entry of every level (None where it would be too long)."""
+    def absent_record(self) -> list[dict[str, Any]]:
+        """The `chromatile.absent` entry of every level."""
         return [storemeta.absent_level(grid, bits) for grid, bits in zip(self.grids, self._absent, strict=True)]
 
     def _write_chunk(self, folder: Path, band: np.ndarray, col: int) -> int:

@@ -11,9 +11,10 @@ const DTYPES = {
 
 /**
  * Whether a chunk (its index per axis) is listed as left out by our own stores' `chromatile.absent`
- * entry of this level: run lengths over the chunk grid in C order, [present, absent, present, ...]
- * (docs/store-format.md). Null when the entry is missing, malformed or written for another grid: then
- * every chunk is fetched and a 404 is the fill value, as for any store. Twin of storemeta.read_absent.
+ * entry of this level: run lengths over the chunk grid in C order, [other, absent, other, ...]
+ * (docs/store-format.md; a chunk not listed is fetched, it may still be absent). Null when the entry is
+ * missing, malformed or written for another grid: then every chunk is fetched and a 404 is the fill
+ * value, as for any store. Twin of storemeta.read_absent.
  */
 export function absentChunks(entry, grid) {
   if (!entry || typeof entry !== 'object' || !Array.isArray(entry.grid) || !Array.isArray(entry.runs)) return null;
