@@ -194,3 +194,27 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
     check(page, server, image_id, channels, view=view)
     assert page.evaluate("() => window.__compiles") == compiles
     assert not page.errors
+
+
+def test_plain_and_general_programs_switch_without_compiling(page: Page, server: Server) -> None:
+    # `color` + `additive` (the usual view) draws with the plain program, anything else with the
+    # general one; both are built at start, so every switch is exact and compiles nothing.
+    page.add_init_script("""(() => {
+        const p = WebGL2RenderingContext.prototype, f = p.compileShader;
+        window.__compiles = 0;
+        p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
+    })()""")
+    open_viewer(page, server, "ramp16")
+    compiles = page.evaluate("() => window.__compiles")
+    used = "() => window.chromatileViewer._viewer.renderer.lastProgram"
+    plain = [channel("#ff0000", [5000, 50000]), channel("#00ff80", [1000, 30000])]
+    check(page, server, "ramp16", plain)
+    assert page.evaluate(used) == "plain"
+    check(page, server, "ramp16", [plain[0], channel("#00ff80", [1000, 30000], colormap="viridis")])
+    assert page.evaluate(used) == "general"
+    check(page, server, "ramp16", plain, blend="max")
+    assert page.evaluate(used) == "general"
+    # a channel with another colormap does not matter while it is hidden
+    check(page, server, "ramp16", [plain[0], channel("#00ff80", [0, 1], colormap="fire", visible=False)])
+    assert page.evaluate(used) == "plain"
+    assert page.evaluate("() => window.__compiles") == compiles

@@ -41,6 +41,7 @@ export const COLORMAPS = Object.freeze(namesWithPrefix('colormap_'));
 export const BLENDS = Object.freeze(namesWithPrefix('blend_').sort((a, b) => (a === 'additive' ? -1 : b === 'additive' ? 1 : 0)));
 /** The built-in `vec3 composite()`: the starting point of the shader editor. */
 export const BUILTIN_COMPOSITE = sources['composite.builtin'];
+const PLAIN_COMPOSITE = sources['composite.plain'];
 
 /** A user shader that does not compile or breaks the rules; `line` is 1-based in the user's source. */
 export class ShaderError extends Error {
@@ -68,6 +69,8 @@ export class ShaderError extends Error {
  * @property {Array<[string, string]>} [colormaps] user colormaps [name, source], after the built-in ones
  * @property {Array<[string, string]>} [blends] user blends [name, source]
  * @property {?string} [composite] a checked compositing source (#uicontrol lines already uniforms)
+ * @property {boolean} [plain] without `composite`: the built-in's `color` + `additive` case
+ *   (composite.plain.glsl) instead of its general loop
  */
 
 const RESERVED = new Set(['channelCount', 'raw', 'windowed', 'channelColor', 'channelColormap', 'blendMode',
@@ -268,7 +271,8 @@ export function buildProgramSources(maxChannels = MAX_CHANNELS, parts = {}) {
     { kind: '', name: '', text: mid1 },
     ...section('blend', BLENDS, userBlends, 'applyBlend(int id, vec3 acc, vec3 rgb)', 'acc, rgb'),
     { kind: '', name: '', text: mid2 },
-    parts.composite ? { kind: 'shader', name: '', text: parts.composite } : { kind: '', name: '', text: BUILTIN_COMPOSITE },
+    parts.composite ? { kind: 'shader', name: '', text: parts.composite }
+      : { kind: '', name: '', text: parts.plain ? PLAIN_COMPOSITE : BUILTIN_COMPOSITE },
     { kind: '', name: '', text: tail });
   /** @type {SourceRange[]} */
   const ranges = [];
