@@ -200,6 +200,14 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
             b.close()
 
 
+# An init script counting shader compiles in window.__compiles (tests that assert "never recompiles").
+COUNT_COMPILES = """(() => {
+    const p = WebGL2RenderingContext.prototype, f = p.compileShader;
+    window.__compiles = 0;
+    p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
+})()"""
+
+
 DOCKED_PANEL = """(() => {
   const dock = () => document.documentElement.style.setProperty('--ct-fold-below', '0px');
   if (document.documentElement) dock();

@@ -6,7 +6,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import DOCKED_PANEL, SIDEBAR, Server, assert_close, canvas_size, open_viewer, render
+from conftest import (
+    COUNT_COMPILES,
+    DOCKED_PANEL,
+    SIDEBAR,
+    Server,
+    assert_close,
+    canvas_size,
+    open_viewer,
+    render,
+)
 from playwright.sync_api import Browser, Page
 from viewer_reference import composite, view_of
 
@@ -171,11 +180,7 @@ def dim(c: int) -> str:
 
 @pytest.mark.parametrize("image_id,n", [("many40", 40), ("many64", 64)])
 def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: str, n: int) -> None:
-    page.add_init_script("""(() => {
-        const p = WebGL2RenderingContext.prototype, f = p.compileShader;
-        window.__compiles = 0;
-        p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
-    })()""")
+    page.add_init_script(COUNT_COMPILES)
     open_viewer(page, server, image_id)
     compiles = page.evaluate("() => window.__compiles")
     view = {"center": [64, 64], "zoom": 2}
@@ -199,11 +204,7 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
 def test_plain_and_general_programs_switch_without_compiling(page: Page, server: Server) -> None:
     # `color` + `additive` (the usual view) draws with the plain program, anything else with the
     # general one; both are built at start, so every switch is exact and compiles nothing.
-    page.add_init_script("""(() => {
-        const p = WebGL2RenderingContext.prototype, f = p.compileShader;
-        window.__compiles = 0;
-        p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
-    })()""")
+    page.add_init_script(COUNT_COMPILES)
     open_viewer(page, server, "ramp16")
     compiles = page.evaluate("() => window.__compiles")
     used = "() => window.chromatileViewer._viewer.renderer.lastProgram"

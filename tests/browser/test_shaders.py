@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ADMIN_TOKEN, Server, assert_close, canvas_size, open_viewer, render
+from conftest import ADMIN_TOKEN, COUNT_COMPILES, Server, assert_close, canvas_size, open_viewer, render
 from playwright.sync_api import Page
 from test_compositing import VIEW, channel, expected
 from viewer_reference import view_of, windowed
@@ -304,11 +304,7 @@ def test_embed_runs_a_shader_from_its_state_only_when_allowed(page: Page, server
 
 
 def test_no_recompile_when_toggling_channels_and_a_slow_shader_is_named(page: Page, server: Server) -> None:
-    page.add_init_script("""(() => {
-        const p = WebGL2RenderingContext.prototype, f = p.compileShader;
-        window.__compiles = 0;
-        p.compileShader = function (s) { window.__compiles++; return f.call(this, s); };
-    })()""")
+    page.add_init_script(COUNT_COMPILES)
     open_viewer(page, server, "ramp16")
     channels = [channel("#ff0000", [5000, 50000], colormap="dusk"), channel("#00ff80", [1000, 30000])]
     render(page, {"view": VIEW, "z": 0})
