@@ -24,7 +24,7 @@ from numcodecs.abc import Codec
 
 from chromatile.ingest.errors import IngestError
 from chromatile.ingest.pipeline import Pipeline
-from chromatile.ingest.writer import write_json
+from chromatile.ingest.writer import encode_tile, write_json
 
 DEFAULT_SHARD = 4096  # pixels along y and x; chosen by measurement, see docs/store-format.md
 EMPTY = (1 << 64) - 1  # an index entry of all ones: the inner chunk is absent (fill value)
@@ -134,15 +134,7 @@ class ShardWriter:
 
     def _write_chunk(self, level: int, t: int, c: int, z: int, row: int, band: np.ndarray, col: int) -> int:
         tile = self.tile
-        block = band[:, col * tile : (col + 1) * tile]
-        if block.shape != (tile, tile):
-            padded = np.zeros((tile, tile), block.dtype)
-            padded[: block.shape[0], : block.shape[1]] = block
-            block = padded
-        data = np.ascontiguousarray(block)
-        encoded: bytes | None = self.codec.encode(data) if self.codec is not None else data.tobytes()
-        if (self.codec is None or len(encoded) * 64 < data.nbytes) and not data.any():  # type: ignore[arg-type]
-            encoded = None  # readers use the fill value 0
+        encoded = encode_tile(band, col, tile, self.codec)  # None: all zero, readers use the fill value
         sy, sx = (n // tile for n in self.shard_shapes[level])
         key = (level, t, c, z, row // sy, col // sx)
         entry = (row % sy) * sx + col % sx

@@ -22,6 +22,22 @@ def write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
 
 
+
+def encode_tile(band: np.ndarray, col: int, tile: int, codec: Any) -> bytes | None:
+    """Column `col` of a band of rows as one encoded tile (edge tiles zero-padded to tile x tile), or
+    None when it is all zero: such chunks are not written, readers use the fill value 0."""
+    block = band[:, col * tile : (col + 1) * tile]
+    if block.shape != (tile, tile):
+        padded = np.zeros((tile, tile), block.dtype)
+        padded[: block.shape[0], : block.shape[1]] = block
+        block = padded
+    data = np.ascontiguousarray(block)
+    encoded: bytes = codec.encode(data) if codec is not None else data.tobytes()
+    # an all-zero chunk compresses to almost nothing, so only tiny outputs need the full check
+    if (codec is None or len(encoded) * 64 < data.nbytes) and not data.any():
+        return None
+    return encoded
+
 class ChunkWriter:
     """Splits tile-high bands into ``(1, 1, 1, tile, tile)`` chunks, encodes and writes them."""
 
@@ -77,16 +93,8 @@ class ChunkWriter:
         return [storemeta.absent_level(grid, bits) for grid, bits in zip(self.grids, self._absent, strict=True)]
 
     def _write_chunk(self, folder: Path, band: np.ndarray, col: int) -> int:
-        tile = self.tile
-        block = band[:, col * tile : (col + 1) * tile]
-        if block.shape != (tile, tile):
-            padded = np.zeros((tile, tile), block.dtype)
-            padded[: block.shape[0], : block.shape[1]] = block
-            block = padded
-        data = np.ascontiguousarray(block)
-        encoded = self.codec.encode(data) if self.codec is not None else data.tobytes()
-        # an all-zero chunk compresses to almost nothing, so only tiny outputs need the full check
-        if (self.codec is None or len(encoded) * 64 < data.nbytes) and not data.any():
+        encoded = encode_tile(band, col, self.tile, self.codec)
+        if encoded is None:
             return 0  # readers use the fill value 0
         if folder not in self._made:  # one mkdir per band row, not one per chunk
             os.makedirs(folder, exist_ok=True)
