@@ -319,7 +319,9 @@ def test_no_recompile_when_toggling_channels_and_a_slow_shader_is_named(page: Pa
     assert page.evaluate("() => window.__compiles") == compiles, "toggling channels recompiled"
     assert page.locator(".ct-message-shader-slow").count() == 0
     # A shader far slower than the built-in one is named over the image, not left to freeze silently.
-    slow = "vec3 composite() {\n  float s = 0.0;\n  for (int i = 0; i < 1000; i++) s += sin(raw(0) * float(i));\n" \
+    # 8,000 sines per pixel: about 470 ms per tile here against a threshold near 50 ms (8x the built-in's
+    # 2-3 ms + 30 ms); 1,000 sines took 60-80 ms, too close to it, and a faster CI machine fell under it.
+    slow = "vec3 composite() {\n  float s = 0.0;\n  for (int i = 0; i < 8000; i++) s += sin(raw(0) * float(i));\n" \
            "  return vec3(s * 1e-4);\n}"
     assert call(page, "(v, s) => v.setShader(s)", slow) is None
     page.wait_for_selector(".ct-message-shader-slow", timeout=120_000)
