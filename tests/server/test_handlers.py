@@ -94,13 +94,19 @@ def test_purge_policy_is_shared_and_the_admin_route_does_not_wait(data_dir: Path
     assert not purge.wanted("withdraw", False, "x") and not purge.wanted("withdraw", True, None)
     marker = tmp_path / "purged"
     script = tmp_path / "hook.py"
-    script.write_text("import sys, time, pathlib\ntime.sleep(1)\n"
+    go = tmp_path / "go"
+    # The hook finishes only once the test lets it: a route that waited for it would hang here (30 s),
+    # then find the marker written.
+    script.write_text("import sys, time, pathlib\n"
+                      f"go = pathlib.Path({str(go)!r})\n"
+                      "deadline = time.monotonic() + 30\n"
+                      "while not go.exists() and time.monotonic() < deadline:\n    time.sleep(0.01)\n"
                       f"pathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n")
     svc = services(data_dir, purge_command=f"{sys.executable} {script} {{id}}")
-    t0 = time.monotonic()
     result = admin.change_state(svc, "withdraw", "ramp", {"reason": "x"})
-    assert time.monotonic() - t0 < 1  # answered before the hook finished
+    assert not marker.exists(), "the route waited for the purge hook"
     assert result["purge"] == "started"
+    go.touch()
     hooks = [t for t in threading.enumerate() if t.name == "purge-ramp"]
     for t in hooks:
         t.join(timeout=30)
