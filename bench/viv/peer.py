@@ -68,12 +68,12 @@ CONTRAST_OURS = """async (finish) => {
 }"""
 ZSTEP_OURS = """async ([z, finish]) => {
     const fin = eval(finish), v = window.chromatileViewer, vv = v._viewer;
-    const busy = [vv.inflight, vv.pool.pending.size], t0 = performance.now();
+    const busy = [vv.inflight, vv.pool.pending.size], frames = vv.stats.frames, t0 = performance.now();
     v.setZ(z);
     await v.whenIdle();
     fin(v.canvas);
     const t1 = performance.now();
-    return {ms: t1 - t0, at: t0, until: t1, busy};
+    return {ms: t1 - t0, at: t0, until: t1, busy, frames: vv.stats.frames - frames};
 }"""
 CONTRAST_VIV = """async ([lo, hi, finish]) => {
     const fin = eval(finish), canvas = document.querySelector('#viv canvas'), out = [];
@@ -88,12 +88,12 @@ CONTRAST_VIV = """async ([lo, hi, finish]) => {
 }"""
 ZSTEP_VIV = """async ([z, finish]) => {
     const fin = eval(finish), canvas = document.querySelector('#viv canvas'), v = window.viv;
-    const loads = v.loads, t0 = performance.now();
+    const loads = v.loads, frames = v.frames, t0 = performance.now();
     v.set({z});
     while (!(v.loads > loads && v.frameAt > v.loadedAt)) await new Promise(requestAnimationFrame);
     fin(canvas);
     const t1 = performance.now();
-    return {ms: t1 - t0, at: t0, until: t1, busy: [0, 0]};
+    return {ms: t1 - t0, at: t0, until: t1, busy: [0, 0], frames: v.frames - frames};
 }"""
 
 
@@ -124,7 +124,7 @@ def _serve_page(route: Any) -> None:
 def _zstep(page: Any, script: str, finish_args: list[Any]) -> dict[str, Any]:
     step = page.evaluate(script, finish_args)
     chunks = page.evaluate(CHUNKS_OF_Z, [finish_args[0], step["at"], step["until"]])
-    return {"ms": float(step["ms"]), "busy": step["busy"], "seen": chunks["before"],
+    return {"ms": float(step["ms"]), "busy": step["busy"], "frames": step["frames"], "seen": chunks["before"],
             "levels": sorted(chunks["during"])}
 
 
@@ -188,9 +188,11 @@ def verdict(ours: list[float], theirs: list[float]) -> str:
     return "within the spread"
 
 
-def compare(browser: Any, base: str, image_id: str, rounds: int, viewport: dict[str, int]) -> dict[str, Any]:
+def compare(browser: Any, base: str, image_id: str, rounds: int, viewport: dict[str, int],
+            against: str | None = None) -> dict[str, Any]:
     """Alternate sessions of our viewer and Viv (A B, B A, A B, ...) on `image_id`; every figure of both,
-    the load average at the start and the end, and what each Z step fetched."""
+    the load average at the start and the end, and what each Z step fetched. `against`: the base URL of
+    a server with another build of our viewer, whose sessions join each round (after ours)."""
     build()
     load0 = os.getloadavg()[0]
     ctx = browser.new_context(viewport=viewport)
@@ -204,13 +206,15 @@ def compare(browser: Any, base: str, image_id: str, rounds: int, viewport: dict[
     limits = (round(state["channels"][0]["window"][0]), round(state["channels"][0]["window"][1]))
     target = 0 if z0 >= size_z / 2 else size_z - 1  # the farthest slice: outside any prefetch of ours
     channels = len(state["channels"])
-    out: dict[str, Any] = {"z0": z0, "target": target, "channels": channels, "ours": [], "viv": [],
+    out: dict[str, Any] = {"z0": z0, "target": target, "channels": channels, "ours": [], "viv": [], "against": [],
                            "cannot": "cannot: at most 10 channels (MAX_CHANNELS)" if channels > 10 else ""}
     for i in range(rounds):
         sides = ["ours", "viv"] if i % 2 == 0 else ["viv", "ours"]
         for side in sides:
             if side == "ours":
                 out["ours"].append(chromatile_session(browser, base, image_id, target, viewport))
+                if against:
+                    out["against"].append(chromatile_session(browser, against, image_id, target, viewport))
             elif not out["cannot"]:
                 out["viv"].append(viv_session(browser, base, image_id, channels, limits, z0, target))
     out["load"] = (load0, os.getloadavg()[0])
@@ -240,12 +244,19 @@ def report(res: dict[str, Any], rounds: int) -> list[str]:
         b = [get(s) for s in viv]
         wins = sum(x < y for x, y in zip(a, b, strict=True))
         lines.append(f"{label:52} {_cell(a):>18} {_cell(b):>18}  {wins}/{len(a)} rounds  {verdict(a, b)}")
+        if res["against"]:
+            c = [get(s) for s in res["against"]]
+            wins = sum(x < y for x, y in zip(a, c, strict=True))
+            lines.append(f"{'  the --against build':52} {_cell(c):>18} {'':>18}  ours faster in {wins}/{len(a)} "
+                         f"rounds: {verdict(a, c)}")
     if res["cannot"]:
         return lines
     lines.append("  runs, chromatile / Viv (first view; contrast median; Z step):")
     for i, (a, b) in enumerate(zip(ours, viv, strict=True)):
+        c = res["against"][i] if res["against"] else None
         lines.append(f"    round {i + 1}: {a['first']:.0f} / {b['first']:.0f};  {median(a['contrast']):.0f} / "
-                     f"{median(b['contrast']):.0f};  {a['ms']:.0f} / {b['ms']:.0f}")
+                     f"{median(b['contrast']):.0f};  {a['ms']:.0f} / {b['ms']:.0f}"
+                     + (f"   (--against: {c['first']:.0f}; {median(c['contrast']):.0f}; {c['ms']:.0f})" if c else ""))
 
     def fetched(s: dict[str, Any]) -> str:
         by = {lv: s["levels"].count(lv) for lv in sorted(set(s["levels"]))}
@@ -254,7 +265,8 @@ def report(res: dict[str, Any], rounds: int) -> list[str]:
     lines.append(f"  same thing measured: canvas {'x'.join(map(str, ours[0]['canvas']))} / "
                  f"{'x'.join(map(str, viv[0]['canvas']))} device px; target slice's chunks fetched before the "
                  f"step (target 0): {max(s['seen'] for s in ours)} / {max(s['seen'] for s in viv)}")
-    lines.append(f"  Z step fetched (first round): {fetched(ours[0])} / {fetched(viv[0])}")
+    lines.append(f"  Z step fetched (first round): {fetched(ours[0])} / {fetched(viv[0])}; frames drawn during it: "
+                 f"{', '.join(str(s['frames']) for s in ours)} / {', '.join(str(s['frames']) for s in viv)}")
     lines.append("  ours at the step (the old plane's prefetch): requests fetching or decoding / decodes in the "
                  f"workers: {', '.join(f'{s[0]}/{s[1]}' for s in (x['busy'] for x in ours))}")
     return lines
