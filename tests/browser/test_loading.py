@@ -239,3 +239,84 @@ def test_z_slider_drag_never_draws_a_blank_frame(page: Page, server: Server, slo
     }""")
     assert 0 not in frames, f"a frame drew nothing at the centre: {frames}"
     assert frames[-1] == 10
+
+
+# ---- a Z step to a plane not yet seen (issue 12, point 2) ---------------------------------------
+
+# A second viewer on big16 in a fixed 256 x 256 box, without the page's panel (nothing resizes it).
+OPEN_FIXED = """async (options) => {
+    const { createViewer } = await import('/viewer/dist/chromatile.js');
+    const box = document.createElement('div');
+    box.style.cssText = 'position:fixed;left:0;top:0;width:256px;height:256px;z-index:10';
+    document.body.append(box);
+    const v = createViewer(box, {source: `${location.origin}/data/big16.ome.zarr`, ui: false, ...options});
+    await v.ready;
+    await v.whenIdle();
+    window.__v = v;
+}"""
+
+# Every decode handed to the pool, named by its chunk's URL (a v2 store passes the fetched buffer on).
+NAME_DECODES = """() => {
+    const urls = new WeakMap(), read = Response.prototype.arrayBuffer;
+    Response.prototype.arrayBuffer = async function () { const b = await read.call(this); urls.set(b, this.url); return b; };
+    const pool = window.__v._viewer.pool, decode = pool.decode.bind(pool);
+    let open;
+    const gate = new Promise((resolve) => { open = resolve; });
+    window.__decodes = [];
+    window.__openDecoders = open;
+    // Held until the test opens the gate: what reaches the pool meanwhile is what the loader let through.
+    pool.decode = (bytes, ...rest) => { window.__decodes.push(urls.get(bytes) || '?'); return gate.then(() => decode(bytes, ...rest)); };
+}"""
+
+
+def test_fetched_chunks_reach_the_decoders_a_few_at_a_time_in_plan_order(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/view/big16")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate(OPEN_FIXED, {"prefetchZ": 0, "prefetchT": 0, "margin": 0})
+    page.evaluate(NAME_DECODES)
+    workers = page.evaluate("() => window.__v._viewer.pool.workers.length")
+    # Plane 0 at zoom 1 around the centre: level 4's single tile (2 chunks), then level 0's tiles 6..9 x
+    # 6..9 (32 chunks). No decode finishes while the gate is shut. The loader starts no fetch once 12
+    # fetched chunks wait for a decoder; the 12 then in flight land too: 2 per worker in the pool, 24
+    # waiting in the loader, the last 8 not asked for yet.
+    page.evaluate("() => window.__v.setState({view: {center: [512, 512], zoom: 1}, z: 0, channels: "
+                  "[{visible: true}, {visible: true}]})")
+    page.wait_for_function(f"window.__v._viewer.queued === 24 && window.__v._viewer.inflight === {2 * workers} + 24")
+    held = [chunk_of(u) for u in page.evaluate("() => window.__decodes")]
+    assert len(held) == 2 * workers, f"two chunks per worker in the pool, the rest wait in the loader: {held}"
+    assert all(c and c[3] == 0 for c in held)
+
+    # A jump to plane 2 before plane 0 is decoded: plane 0's requests are dropped at once (those held
+    # in the pool are thrown away when done); plane 2's chunks wait behind them, then go to the
+    # decoders most wanted first.
+    page.evaluate("() => window.__v.setZ(2)")
+    page.wait_for_function("window.__v._viewer.queued === 24 && window.__v._viewer.inflight === 24")
+    page.evaluate("async () => { window.__openDecoders(); await window.__v.whenIdle(); }")
+    later = [chunk_of(u) for u in page.evaluate("() => window.__decodes")[len(held):]]
+    assert all(c and c[3] == 2 for c in later), f"no chunk of plane 0 was decoded after the jump: {later}"
+    assert len(later) == len(set(later)) == 34
+
+    def rank(c: tuple[int, ...]) -> tuple[float, ...]:
+        """The plan's order: the coarse cover, then tiles nearest the view's centre (tile 7.5, 7.5)."""
+        level, _, ch, _, ty, tx = c
+        return (level != 4, (tx - 7.5) ** 2 + (ty - 7.5) ** 2, ty, tx, ch)
+
+    assert later[:24] == sorted(later[:24], key=rank), f"decoded in the plan's order: {later[:24]}"
+    assert later[0][0] == 4, "the coarse cover first"
+
+
+def test_a_complete_view_draws_no_frame_for_prefetched_tiles(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/view/big16")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate(OPEN_FIXED, {"prefetchZ": 2, "prefetchT": 0, "margin": 1})
+    # Zoom 1 at plane 1: the view, then planes 0 and 2 and the margin ring load once it is complete.
+    got = page.evaluate("""async () => {
+        const v = window.__v;
+        v.setState({view: {center: [512, 512], zoom: 1}, z: 1});
+        await v.whenIdle();
+        const frames = v.stats.frames, uploads = v.stats.uploads;
+        while (!v._viewer.settled) await new Promise((r) => setTimeout(r, 20));
+        return {frames: v.stats.frames - frames, uploads: v.stats.uploads - uploads};
+    }""")
+    assert got["uploads"] >= 2 * 16 * 2, "planes 0 and 2 arrived after the view was complete"
+    assert got["frames"] == 0, "none of them redrew the unchanged picture"

@@ -1,6 +1,7 @@
 // @ts-check
 // The tile loader: chunk requests in flight (at most `maxRequests`), their cancellation when the plan
-// no longer wants them, decoding in the worker pool and the upload into the texture cache.
+// no longer wants them, decoding in the worker pool (a few at a time, most wanted first) and the upload
+// into the texture cache.
 import { fetchChunk, planeInChunk } from './zarr.js';
 import { tileKey, NONE, LOADING, FAILED } from './texture-cache.js';
 import { measure } from './trace.js';
@@ -10,7 +11,8 @@ import { measure } from './trace.js';
 
 /**
  * @typedef {object} LoaderHooks
- * @property {() => void} onSettled a request finished (loaded, absent or failed): time to redraw and replan
+ * @property {(entry: any) => void} onSettled a request of this cache entry finished (loaded, absent or
+ *   failed): maybe time to redraw and replan
  * @property {(err: Error) => void} onError a request failed (not aborted); counted by the caller
  */
 
@@ -22,13 +24,21 @@ export class TileLoader {
   #fetching = 0;
   /** The last plan's requests, followed as slots free up without waiting for the next frame. @type {ChunkRequest[]} */
   #plan = [];
+  /** Each wanted request's place in the last plan ("key#c" -> index). @type {Map<string, number>} */
+  #rank = new Map();
   #waiting = 0;
+  // Decodes handed to the pool, at most `maxDecodes`; fetched chunks beyond that wait here and go to a
+  // decoder in the plan's order. Posted to the workers at once, a Z jump found the old plane's prefetch
+  // queued there (decoded, then thrown away) ahead of the new plane's chunks (bench/viewer's Viv table).
+  #decoding = 0;
+  /** @type {Array<{key: string, req: {controller: AbortController}, go: () => void, stop: (err: Error) => void}>} */
+  #toDecode = [];
   #destroyed = false;
 
   /**
    * @param {ImageSource} source
    * @param {import('./texture-cache.js').TextureCache} cache
-   * @param {{decode: Function}} pool the decode worker pool
+   * @param {{decode: Function, workers?: unknown[]}} pool the decode worker pool
    * @param {Record<string, number>} stats counters shared with the viewer
    * @param {number} maxRequests
    * @param {LoaderHooks} hooks
@@ -39,11 +49,16 @@ export class TileLoader {
     this.pool = pool;
     this.stats = stats;
     this.maxRequests = maxRequests;
+    // Two per worker: each has its next chunk at hand when it finishes one.
+    this.maxDecodes = 2 * Math.max(1, pool.workers ? pool.workers.length : 2);
     this.hooks = hooks;
   }
 
-  /** Requests in flight or decoding. */
+  /** Requests in flight, waiting for a decoder or decoding. */
   get size() { return this.#inflight.size; }
+
+  /** Fetched chunks waiting for a decoder. */
+  get queued() { return this.#toDecode.length; }
 
   /** Requests the last plan wanted that wait for a free slot. */
   get waiting() { return this.#waiting; }
@@ -70,22 +85,64 @@ export class TileLoader {
       req.entry.state[req.c] = NONE;
       this.stats.requestsAborted++;
     }
+    // Fetched chunks no longer wanted never reach a decoder.
+    const stale = this.#toDecode.filter((d) => d.req.controller.signal.aborted);
+    this.#toDecode = this.#toDecode.filter((d) => !d.req.controller.signal.aborted);
+    for (const d of stale) d.stop(new DOMException('no longer wanted', 'AbortError'));
     this.#plan = requests;
+    this.#rank = new Map();
+    requests.forEach((p, i) => {
+      const key = `${tileKey(p.level, p.t, p.z, p.ty, p.tx)}#${p.c}`;
+      if (!this.#rank.has(key)) this.#rank.set(key, i);
+    });
     this.#fill();
     return keep;
   }
 
-  /** Start the plan's wanted requests, in its order, while fetch slots are free. */
+  /**
+   * Start the plan's wanted requests, in its order, while fetch slots are free and fewer than
+   * `maxRequests` fetched chunks wait for a decoder (fetching further ahead of the decoders would only
+   * be thrown away by the next jump).
+   */
   #fill() {
     let waiting = 0;
+    const full = () => this.#fetching >= this.maxRequests || this.#toDecode.length >= this.maxRequests;
     for (const p of this.#plan) {
       const lv = this.source.levels[p.level];
       const e = this.cache.entry(p.level, p.t, p.z, p.ty, p.tx, lv.chunk.x, lv.chunk.y);
       if (e.state[p.c] !== NONE) continue;
-      if (this.#fetching >= this.maxRequests) { waiting++; continue; }
+      if (full()) { waiting++; continue; }
       this.#load(e, p.c);
     }
     this.#waiting = waiting;
+  }
+
+  /**
+   * Resolves when the fetched chunk `key` may go to a decoder: at once while fewer than `maxDecodes`
+   * are decoding, else when it is the most wanted of those waiting. Rejects (AbortError) if the plan
+   * drops it first.
+   * @param {string} key
+   * @param {{controller: AbortController}} req
+   * @returns {Promise<void>}
+   */
+  #decodeTurn(key, req) {
+    if (this.#decoding < this.maxDecodes) { this.#decoding++; return Promise.resolve(); }
+    return new Promise((go, stop) => { this.#toDecode.push({ key, req, go, stop }); });
+  }
+
+  /** A decode finished: the most wanted chunk waiting takes its place, and a fetch may start. */
+  #decodeDone() {
+    this.#decoding--;
+    if (this.#destroyed || !this.#toDecode.length) return;
+    let best = 0;
+    const rank = (/** @type {string} */ key) => this.#rank.get(key) ?? Infinity;
+    for (let i = 1; i < this.#toDecode.length; i++) {
+      if (rank(this.#toDecode[i].key) < rank(this.#toDecode[best].key)) best = i;
+    }
+    const [next] = this.#toDecode.splice(best, 1);
+    this.#decoding++;
+    next.go();
+    this.#fill();
   }
 
   /**
@@ -124,8 +181,14 @@ export class TileLoader {
         this.stats.bytesFetched += bytes.byteLength;
         const t0 = performance.now();
         measure('fetch', tFetch);
-        const out = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y,
-          lv.planes, planeInChunk(src, e.level, e.t, c, e.z));
+        await this.#decodeTurn(key, req);
+        let out;
+        try {
+          out = await this.pool.decode(bytes, lv.compressor, lv.dtype, lv.chunk.x * lv.chunk.y,
+            lv.planes, planeInChunk(src, e.level, e.t, c, e.z));
+        } finally {
+          this.#decodeDone();
+        }
         pixels = out.pixels;
         this.stats.decodeMs += performance.now() - t0; // queue + decode, as the tile waited
         this.stats.decodeWorkMs += out.ms; // the decode itself, in a worker
@@ -145,7 +208,7 @@ export class TileLoader {
       this.#fetched(req);
       if (this.#inflight.get(key) === req) this.#inflight.delete(key);
     }
-    if (!this.#destroyed) this.hooks.onSettled();
+    if (!this.#destroyed) this.hooks.onSettled(e);
   }
 
   /** Abort every request. */
@@ -154,5 +217,7 @@ export class TileLoader {
     this.#plan = [];
     for (const req of this.#inflight.values()) req.controller.abort();
     this.#inflight.clear();
+    for (const d of this.#toDecode) d.stop(new DOMException('loader destroyed', 'AbortError'));
+    this.#toDecode = [];
   }
 }

@@ -128,6 +128,7 @@ export class Viewer {
   #complete = false;
   #frameRequested = false;
   #needSchedule = true;
+  #schedulePending = false;
   #zDir = 1;
   #tDir = 1;
   #lastStep = -Infinity;
@@ -154,6 +155,8 @@ export class Viewer {
   /** Draws the last frame again (for timing the built-in program before a user one replaces it). @type {(() => number) | null} */
   #lastDraw = null;
   #userMs = Infinity;
+  /** Signalled once the GPU has drawn the last frame submitted. @type {WebGLSync | null} */
+  #lastFrameSync = null;
 
   /**
    * @param {HTMLElement} element
@@ -165,7 +168,7 @@ export class Viewer {
     this.stats = { requests: 0, requestsAborted: 0, requestsFailed: 0, chunksMissing: 0, bytesFetched: 0,
       uploads: 0, uploadBytes: 0, evictions: 0, frames: 0, framesUncovered: 0, tileDraws: 0, zSteps: 0,
       zStepsResident: 0, tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0, decodeWorkMs: 0, decoded: 0,
-      peakInflight: 0, level: 0, compileMs: 0, builtinFrameMs: 0, shaderFrameMs: 0 };
+      peakInflight: 0, level: 0, compileMs: 0, builtinFrameMs: 0, shaderFrameMs: 0, framesDeferred: 0 };
     /** @type {Error | null} */
     this.error = null;
 
@@ -211,7 +214,7 @@ export class Viewer {
       budgetBytes: this.options.budgetMB * 1024 * 1024, stats: this.stats });
     this.#cache = cache;
     this.#loader = new TileLoader(source, cache, pool, this.stats, this.options.maxRequests, {
-      onSettled: () => this.invalidate(true),
+      onSettled: (e) => { if (this.#redrawFor(e)) this.invalidate(true); },
       onError: (err) => {
         if (/\bHTTP 410\b/.test(err.message)) { this.#withdraw(err); return; }
         const n = ++this.stats.requestsFailed;
@@ -268,8 +271,10 @@ export class Viewer {
   get maxChannels() { return this.#renderer ? this.#renderer.maxChannels : 0; }
   /** True when the last frame drew every visible tile at the target level with the current settings. */
   get complete() { return this.#complete; }
-  /** Chunk requests in flight. */
+  /** Chunk requests in flight (fetching, waiting for a decoder or decoding). */
   get inflight() { return this.#loader ? this.#loader.size : 0; }
+  /** Fetched chunks waiting for a decoder (tests and benchmarks). */
+  get queued() { return this.#loader ? this.#loader.queued : 0; }
   /** The GPU texture cache, the renderer and the decode worker pool, for tests and benchmarks. */
   get cache() { return this.#cache; }
   get pool() { return this.#pool; }
@@ -698,6 +703,20 @@ export class Viewer {
     this.#lastStep = now;
     this.#needSchedule = true;
     this.#changed();
+    this.#scheduleSoon();
+  }
+
+  // The requests follow a Z/T change at once (once the calling code's other changes are in), not at the
+  // next animation frame: until then the loader went on fetching and decoding the old plane's
+  // neighbours, and that frame can wait 100-300 ms for the GPU's previous one on a software GL.
+  #scheduleSoon() {
+    if (this.#schedulePending) return;
+    this.#schedulePending = true;
+    queueMicrotask(() => {
+      this.#schedulePending = false;
+      if (this.#destroyed || this.#withdrawn || !this.#needSchedule || !this.#source) return;
+      this.#schedule(this.#plan(true));
+    });
   }
 
   // ---- frames ---------------------------------------------------------------------------------
@@ -740,6 +759,19 @@ export class Viewer {
       if (!cache.isReady(e, channels)) return MISSING;
       return e.texture ? DRAWABLE : SETTLED;
     };
+  }
+
+  /**
+   * Whether a chunk that just settled (cache entry `e`) can change the picture: only once its tile has
+   * every visible channel (a tile is drawn whole), and only while the view is incomplete (once complete,
+   * what arrives is margin or prefetch, not drawn). Each redraw is a whole software-GL frame competing
+   * with the decoders for the CPU: a Z step used to redraw the same picture for every chunk.
+   * @param {any} e
+   */
+  #redrawFor(e) {
+    const cache = this.#cache;
+    if (!cache || !this.#state) return true;
+    return !this.#complete && cache.isReady(e, this.#visibleIndices());
   }
 
   /**
@@ -792,6 +824,15 @@ export class Viewer {
     const schedule = this.#needSchedule && !this.#withdrawn;
     const p = this.#plan(schedule);
     if (schedule) this.#schedule(p);
+    // A frame still waiting for tiles is not queued behind one the GPU has not finished: on a software
+    // GL (SwiftShader) a frame takes the CPU for 100-300 ms, and the frame completing a Z step waited
+    // behind such intermediate pictures. Tried again next animation frame, with what has arrived by then.
+    if (!p.complete && !this.#withdrawn && this.#gpuBusy(renderer.gl)) {
+      this.stats.framesDeferred++;
+      this.#frameRequested = true;
+      requestAnimationFrame(() => this.#frame());
+      return;
+    }
     const list = p.draw.map((d) => cache.get(tileKey(d.level, d.t, d.z, d.ty, d.tx)));
     for (const e of list) cache.touch(e);
     const visible = s.channels.reduce((n, c) => n + (c.visible ? 1 : 0), 0);
@@ -808,6 +849,9 @@ export class Viewer {
     // view is complete: while tiles arrive each wait held the main thread, and with it the next
     // requests and decodes, for a whole software-GL frame (bench/viewer: 0.5-1.3 s of the first view's frames).
     const draws = this.#timedFrames > 0 && p.complete ? this.#timeFrame(this.#lastDraw) : this.#lastDraw();
+    const gl = renderer.gl;
+    if (this.#lastFrameSync) gl.deleteSync(this.#lastFrameSync);
+    this.#lastFrameSync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
     this.stats.frames++;
     if (p.uncovered) this.stats.framesUncovered++;
     this.stats.tileDraws += draws;
@@ -825,6 +869,19 @@ export class Viewer {
       for (const w of waiters) w();
       this.emit('idle', this.stats);
     }
+  }
+
+  /**
+   * True while the GPU is still drawing the last frame submitted (never waits for it).
+   * @param {WebGL2RenderingContext} gl
+   */
+  #gpuBusy(gl) {
+    const sync = this.#lastFrameSync;
+    if (!sync) return false;
+    if (gl.getSyncParameter(sync, gl.SYNC_STATUS) !== gl.SIGNALED) return true;
+    gl.deleteSync(sync);
+    this.#lastFrameSync = null;
+    return false;
   }
 
   /**
