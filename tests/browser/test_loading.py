@@ -281,7 +281,7 @@ def test_fetched_chunks_reach_the_decoders_a_few_at_a_time_in_plan_order(page: P
     # waiting in the loader, the last 8 not asked for yet.
     page.evaluate("() => window.__v.setState({view: {center: [512, 512], zoom: 1}, z: 0, channels: "
                   "[{visible: true}, {visible: true}]})")
-    page.wait_for_function(f"window.__v._viewer.queued === 24 && window.__v._viewer.inflight === {2 * workers} + 24")
+    page.wait_for_function(f"window.__v.queued === 24 && window.__v.inflight === {2 * workers} + 24")
     held = [chunk_of(u) for u in page.evaluate("() => window.__decodes")]
     assert len(held) == 2 * workers, f"two chunks per worker in the pool, the rest wait in the loader: {held}"
     assert all(c and c[3] == 0 for c in held)
@@ -290,7 +290,7 @@ def test_fetched_chunks_reach_the_decoders_a_few_at_a_time_in_plan_order(page: P
     # in the pool are thrown away when done); plane 2's chunks wait behind them, then go to the
     # decoders most wanted first.
     page.evaluate("() => window.__v.setZ(2)")
-    page.wait_for_function("window.__v._viewer.queued === 24 && window.__v._viewer.inflight === 24")
+    page.wait_for_function("window.__v.queued === 24 && window.__v.inflight === 24")
     page.evaluate("async () => { window.__openDecoders(); await window.__v.whenIdle(); }")
     later = [chunk_of(u) for u in page.evaluate("() => window.__decodes")[len(held):]]
     assert all(c and c[3] == 2 for c in later), f"no chunk of plane 0 was decoded after the jump: {later}"
@@ -315,7 +315,7 @@ def test_a_complete_view_draws_no_frame_for_prefetched_tiles(page: Page, server:
         v.setState({view: {center: [512, 512], zoom: 1}, z: 1});
         await v.whenIdle();
         const frames = v.stats.frames, uploads = v.stats.uploads;
-        while (!v._viewer.settled) await new Promise((r) => setTimeout(r, 20));
+        while (!v.settled) await new Promise((r) => setTimeout(r, 20));
         return {frames: v.stats.frames - frames, uploads: v.stats.uploads - uploads};
     }""")
     assert got["uploads"] >= 2 * 16 * 2, "planes 0 and 2 arrived after the view was complete"

@@ -27,6 +27,8 @@ export function createViewer(element, options = {}) {
     get stats() { return viewer.stats; },
     /** Chunk requests in flight (visible tiles, margin and Z/T prefetch). */
     get inflight() { return viewer.inflight; },
+    /** Fetched chunks waiting for a decoder. */
+    get queued() { return viewer.queued; },
     /** True when the view is complete and its margin and Z/T prefetch have all arrived. */
     get settled() { return viewer.settled; },
     get source() { return viewer.source; },
