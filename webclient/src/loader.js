@@ -27,9 +27,12 @@ export class TileLoader {
   /** Each wanted request's place in the last plan ("key#c" -> index). @type {Map<string, number>} */
   #rank = new Map();
   #waiting = 0;
-  // Decodes handed to the pool, at most `maxDecodes`; fetched chunks beyond that wait here and go to a
-  // decoder in the plan's order. Posted to the workers at once, a Z jump found the old plane's prefetch
-  // queued there (decoded, then thrown away) ahead of the new plane's chunks (bench/viewer's Viv table).
+  /** How many of the plan's requests, from the first, are for the view itself. */
+  #urgent = 0;
+  // Decodes handed to the pool. A chunk for the view goes to the pool as soon as its bytes are in; a
+  // chunk loaded ahead of need (margin, prefetch) only while fewer than `maxDecodes` are decoding, else
+  // it waits here and goes in the plan's order. Posted to the workers at once, the prefetch of the old
+  // plane's neighbours sat queued there (decoded, then thrown away) ahead of a Z jump's new plane.
   #decoding = 0;
   /** @type {Array<{key: string, req: {controller: AbortController}, go: () => void, stop: (err: Error) => void}>} */
   #toDecode = [];
@@ -67,9 +70,10 @@ export class TileLoader {
    * Follow a plan: abort what it no longer wants, start what it wants in its order while slots are
    * free (and later, as they free up). Returns the tile keys the plan touches (to keep them in the cache).
    * @param {ChunkRequest[]} requests
+   * @param {number} [urgent] how many of `requests`, from the first, are for the view itself
    * @returns {Set<string>}
    */
-  sync(requests) {
+  sync(requests, urgent = requests.length) {
     const wanted = new Set();
     const keep = new Set();
     for (const p of requests) {
@@ -90,6 +94,7 @@ export class TileLoader {
     this.#toDecode = this.#toDecode.filter((d) => !d.req.controller.signal.aborted);
     for (const d of stale) d.stop(new DOMException('no longer wanted', 'AbortError'));
     this.#plan = requests;
+    this.#urgent = urgent;
     this.#rank = new Map();
     requests.forEach((p, i) => {
       const key = `${tileKey(p.level, p.t, p.z, p.ty, p.tx)}#${p.c}`;
@@ -118,15 +123,16 @@ export class TileLoader {
   }
 
   /**
-   * Resolves when the fetched chunk `key` may go to a decoder: at once while fewer than `maxDecodes`
-   * are decoding, else when it is the most wanted of those waiting. Rejects (AbortError) if the plan
-   * drops it first.
+   * Resolves when the fetched chunk `key` may go to a decoder: at once if it is for the view or while
+   * fewer than `maxDecodes` are decoding, else when it is the most wanted of those waiting. Rejects
+   * (AbortError) if the plan drops it first.
    * @param {string} key
    * @param {{controller: AbortController}} req
    * @returns {Promise<void>}
    */
   #decodeTurn(key, req) {
-    if (this.#decoding < this.maxDecodes) { this.#decoding++; return Promise.resolve(); }
+    const rank = this.#rank.get(key) ?? Infinity;
+    if (rank < this.#urgent || this.#decoding < this.maxDecodes) { this.#decoding++; return Promise.resolve(); }
     return new Promise((go, stop) => { this.#toDecode.push({ key, req, go, stop }); });
   }
 

@@ -46,6 +46,8 @@ export const DRAWABLE = 2;
  * @property {Array<{ty: number, tx: number}>} target tiles of `level` in view, nearest the centre first
  * @property {ChunkRequest[]} requests chunks to load, most wanted first (already loaded ones included: the loader
  *   skips them); empty when `schedule` is false
+ * @property {number} urgent how many of `requests`, from the first, are for the view itself (the coarse cover
+ *   and the visible tiles of this plane); the rest (margin, other planes) load ahead of need
  * @property {TileRef[]} draw tiles to draw, coarsest first: target tiles, else the best resident stand-in
  * @property {boolean} complete every target tile of the current plane is drawable or settled
  * @property {number} uncovered target tiles with nothing drawn over them
@@ -101,7 +103,7 @@ export function plan(input) {
   // ---- requests ---------------------------------------------------------------------------------
   /** @type {ChunkRequest[]} */
   const requests = [];
-  if (input.schedule === false) return { level, rect, target, requests, draw, complete, uncovered };
+  if (input.schedule === false) return { level, rect, target, requests, urgent: requests.length, draw, complete, uncovered };
   /** @param {number} L @param {number} tt @param {number} zz @param {Array<{ty: number, tx: number}>} tiles */
   const add = (L, tt, zz, tiles) => {
     for (const { ty, tx } of tiles) for (const c of channels) requests.push({ level: L, t: tt, z: zz, ty, tx, c });
@@ -110,13 +112,14 @@ export function plan(input) {
   if (coarsest !== level) add(coarsest, t, z, tilesInRect(src, coarsest, rect, 0));
   // While Z or T changes quickly, each plane passed gets only that coarse cover: the finer tiles of
   // a plane shown for a frame or two would arrive after it is gone.
-  if (input.moving && coarsest !== level) return { level, rect, target, requests, draw, complete, uncovered };
+  if (input.moving && coarsest !== level) return { level, rect, target, requests, urgent: requests.length, draw, complete, uncovered };
   add(level, t, z, target);
+  const urgent = requests.length;
   const margin = tilesInRect(src, level, rect, input.margin ?? 1).filter((x) => x.ring > 0);
   const visibleDone = target.every((x) => tileState({ level, t, z, ty: x.ty, tx: x.tx }) !== MISSING);
   // The pan margin waits for the view itself: before, it took connections and decoders from the
   // visible tiles and held the first view back (bench/viewer's breakdown).
-  if (!visibleDone || input.moving) return { level, rect, target, requests, draw, complete, uncovered };
+  if (!visibleDone || input.moving) return { level, rect, target, requests, urgent, draw, complete, uncovered };
   // Once the view is complete: neighbouring planes at the current level, the next one in the
   // direction of the last step before the pan margin, since stepping through Z must never go blank.
   const planeBytes = target.length * (input.tileBytes ? input.tileBytes(level) : 0);
@@ -128,7 +131,7 @@ export function plan(input) {
   add(level, t, z, margin);
   for (const zz of zs.slice(1)) add(level, t, zz, target);
   for (const tt of ts) add(level, tt, z, target);
-  return { level, rect, target, requests, draw, complete, uncovered };
+  return { level, rect, target, requests, urgent, draw, complete, uncovered };
 }
 
 /**

@@ -810,7 +810,7 @@ export class Viewer {
   #schedule(p) {
     const cache = /** @type {TextureCache} */ (this.#cache), loader = /** @type {TileLoader} */ (this.#loader);
     this.#needSchedule = false;
-    const keep = loader.sync(p.requests);
+    const keep = loader.sync(p.requests, p.urgent);
     for (const d of p.draw) keep.add(tileKey(d.level, d.t, d.z, d.ty, d.tx));
     for (const e of cache.entries.values()) if (keep.has(e.key)) cache.touch(e);
     cache.trim(keep);

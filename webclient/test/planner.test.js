@@ -115,3 +115,14 @@ test('the prefetch keeps within half the texture budget', () => {
   const unbounded = plan(base({ tileState: residency(allTargets(first, 0, 6)), prefetchZ: 10 }));
   assert.equal(new Set(unbounded.requests.map((r) => r.z)).size, 1 + 5 + 5, 'the plane, 5 behind and 5 ahead (the last plane)');
 });
+
+test('the view\'s own requests come first and are counted as urgent; margin and prefetch follow', () => {
+  const first = plan(base());
+  assert.equal(first.urgent, first.requests.length, 'before the view is complete, only the view is asked for');
+  const p = plan(base({ tileState: residency(allTargets(first, 0, 6)), prefetchZ: 2 }));
+  assert.equal(p.urgent, 2 + 32, 'the coarse cover (1 tile) and the 16 visible tiles, 2 channels each');
+  assert.ok(p.requests.slice(0, p.urgent).every((r) => r.z === 6 && (r.level === 4 || (r.ty >= 6 && r.ty <= 9 && r.tx >= 6 && r.tx <= 9))));
+  assert.ok(p.requests.length > p.urgent);
+  assert.ok(p.requests.slice(p.urgent).every((r) => r.level === 0 && (r.z !== 6 || r.ty < 6 || r.ty > 9 || r.tx < 6 || r.tx > 9)),
+    'then only margin tiles and other planes');
+});
