@@ -40,3 +40,88 @@ def test_decode_workers_started_by_the_page_are_adopted(page: Page, server: Serv
     assert adopted["decoded"] > 0, "and they decoded the first view"
     assert not page.errors
 
+
+
+# Records the size the viewer's canvas has when its WebGL context is made, and every later change of
+# that canvas's size (each one reallocates the drawing buffer and waits for the GPU process).
+CANVAS_SIZES = """
+(() => {
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  window.__contexts = [];
+  window.__resizes = 0;
+  HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+    if (type === 'webgl2' && !this.__made) { this.__made = true; window.__contexts.push([this.width, this.height]); }
+    return getContext.call(this, type, ...rest);
+  };
+  for (const prop of ['width', 'height']) {
+    const d = Object.getOwnPropertyDescriptor(HTMLCanvasElement.prototype, prop);
+    Object.defineProperty(HTMLCanvasElement.prototype, prop, { configurable: true, get: d.get,
+      set(v) { if (this.__made) window.__resizes++; d.set.call(this, v); } });
+  }
+})();
+"""
+
+
+def test_webgl_context_is_made_at_the_canvas_size_and_never_resized(page: Page, server: Server) -> None:
+    page.add_init_script(CANVAS_SIZES)
+    open_viewer(page, server, "big16")
+    made = page.evaluate("() => ({contexts: window.__contexts, resizes: window.__resizes, "
+                         "size: [window.chromatileViewer.canvas.width, window.chromatileViewer.canvas.height]})")
+    assert made["contexts"] == [made["size"]], f"one context, made at the canvas size: {made}"
+    assert made["resizes"] == 0, f"the canvas was resized {made['resizes']} times after its context was made"
+    assert not page.errors
+
+
+# Holds every chunk request of big16's level 2 (the fitted view's level: 4 x 4 tiles x 2 channels)
+# until the test lets it go (window.__held), and records every frame drawn from the first on.
+HOLD_VIEW_CHUNKS = r"""
+(() => {
+  const fetch = window.fetch.bind(window);
+  window.__held = [];
+  window.fetch = (url, init) => /\/big16\.ome\.zarr\/2\/\d+\/\d+\/\d+\/\d+\/\d+$/.test(String(url))
+    ? new Promise((resolve, reject) => window.__held.push(() => fetch(url, init).then(resolve, reject)))
+    : fetch(url, init);
+  window.__frames = [];
+  Object.defineProperty(window, 'chromatileViewer', { configurable: true, get() { return this.__v; }, set(v) {
+    this.__v = v;
+    v.on('frame', (f) => window.__frames.push({ complete: f.complete, draws: f.draws, uncovered: f.uncovered,
+                                                level: f.level }));
+  } });
+})();
+"""
+
+
+def test_first_view_draws_coarse_then_a_frame_per_quarter_not_one_per_chunk(page: Page, server: Server) -> None:
+    page.add_init_script(HOLD_VIEW_CHUNKS)
+    page.goto(f"{server.url}/view/big16")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    # The view's chunks arrive one at a time, each once the one before is on the GPU and two
+    # animation frames have passed: without pacing, every arrival is drawn.
+    released = page.evaluate("""async () => {
+        const v = window.chromatileViewer;
+        await v.ready;
+        const until = (ok) => new Promise((resolve) => { const f = () => ok() ? resolve() : requestAnimationFrame(f); f(); });
+        let released = 0;
+        for (;;) {
+            await until(() => window.__held.length > 0 || v._viewer.complete);
+            if (v._viewer.complete) break;
+            const uploads = v.stats.uploads;
+            window.__held.shift()();
+            released++;
+            await until(() => v.stats.uploads > uploads || v._viewer.complete);
+            await new Promise(requestAnimationFrame);
+            await new Promise(requestAnimationFrame);
+        }
+        await v.whenIdle();
+        return released;
+    }""")
+    frames = page.evaluate("() => window.__frames")
+    first = next(i for i, f in enumerate(frames) if f["complete"])
+    before = frames[:first]
+    assert released == 32, "the view's 16 tiles x 2 channels arrived one by one"
+    assert before, "the coarse level was shown before the view was complete"
+    assert all(f["draws"] > 0 for f in frames), f"no frame drew nothing: {frames}"
+    assert not before[0]["uncovered"] and before[0]["level"] == 2, "the first frame drawn covers the view"
+    # The coarse stand-in, then a frame at 4, 8 and 12 of the 16 tiles, then the complete view.
+    assert len(before) <= 4, f"{len(before)} frames drawn while the view loaded: {before}"
+    assert not page.errors

@@ -152,6 +152,13 @@ export class Viewer {
   #offered = null;
   #timedFrames = 0;
   #builtinMs = Infinity;
+  /** Until the first complete frame; then frames are drawn whenever asked. */
+  #firstView = true;
+  /** A change other than a tile's arrival asks for the next frame (drawn even while the first view loads). */
+  #redrawWanted = false;
+  /** The last frame drawn during the first view: its draw list, and the quarters of the view's tiles it had (-1: not all covered). */
+  #shownList = '';
+  #shownStep = -1;
   /** Draws the last frame again (for timing the built-in program before a user one replaces it). @type {(() => number) | null} */
   #lastDraw = null;
   #userMs = Infinity;
@@ -198,14 +205,26 @@ export class Viewer {
   }
 
   async #open() {
-    const renderer = new Renderer(this.canvas);
-    this.#renderer = renderer;
-    if (!this.options.source) throw new StoreError('No image source given.');
+    // The panel is built right after the constructor returns: from a microtask on, the stage has its
+    // final size, and the canvas gets it before its WebGL context exists. A context created at that
+    // size is never reshaped; each reshape (width, then height) waited for the GPU process to finish
+    // compiling the programs, and both sat between the metadata and the first chunk request.
+    await null;
+    if (this.#destroyed) return;
+    this.#resizeCanvas();
     // Workers start while the metadata is read; their codec is compiled as soon as it is known.
     const pool = new DecodePool();
     this.#pool = pool;
     mark('store-open');
-    const source = await openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null });
+    // The metadata is read (or the page's preloaded responses adopted) while the WebGL context is
+    // made and its programs compiled, which holds the main thread on a software GL.
+    const opening = this.options.source
+      ? openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null }) : null;
+    if (opening) opening.catch(() => {}); // reported below, unless WebGL is missing (reported first)
+    const renderer = new Renderer(this.canvas);
+    this.#renderer = renderer;
+    if (!opening) throw new StoreError('No image source given.');
+    const source = await opening;
     if (this.#destroyed) return;
     mark('metadata');
     this.#source = source;
@@ -214,7 +233,7 @@ export class Viewer {
       budgetBytes: this.options.budgetMB * 1024 * 1024, stats: this.stats });
     this.#cache = cache;
     this.#loader = new TileLoader(source, cache, pool, this.stats, this.options.maxRequests, {
-      onSettled: (e) => { if (this.#redrawFor(e)) this.invalidate(true); },
+      onSettled: (e) => { if (this.#redrawFor(e)) { this.#needSchedule = true; this.#complete = false; this.#requestFrame(); } },
       onError: (err) => {
         if (/\bHTTP 410\b/.test(err.message)) { this.#withdraw(err); return; }
         const n = ++this.stats.requestsFailed;
@@ -228,7 +247,6 @@ export class Viewer {
       z: source.defaultZ, t: source.defaultT, blend: 'additive',
       channels: source.channels.map(cloneChannel), shader: null,
     };
-    this.#resizeCanvas();
     this.fit({ silent: true });
     // The store's saved shader ("Save as default"), then the link's own: run only where allowed.
     const saved = source.attrs && source.attrs.chromatile;
@@ -243,7 +261,7 @@ export class Viewer {
         this.showMessage('state', `Part of the saved view state was ignored: ${/** @type {Error} */ (err).message}`);
       }
     }
-    this.#resizeObserver = new ResizeObserver(() => { this.#resizeCanvas(); this.invalidate(true); });
+    this.#resizeObserver = new ResizeObserver(() => { if (this.#resizeCanvas()) this.invalidate(true); });
     this.#resizeObserver.observe(this.stage);
     // The view's chunks are asked for now, not after the panel is built and the next animation frame:
     // that wait was a fifth of the first view (bench/viewer's "to the first chunk request").
@@ -721,20 +739,29 @@ export class Viewer {
 
   // ---- frames ---------------------------------------------------------------------------------
 
+  /** Size the canvas to the stage; true when the size changed (a new size clears the drawing buffer). */
   #resizeCanvas() {
     const dpr = window.devicePixelRatio || 1;
     const r = this.stage.getBoundingClientRect();
     this.#cssWidth = Math.max(1, Math.round(r.width));
     this.#cssHeight = Math.max(1, Math.round(r.height));
     this.#dpr = dpr;
-    this.canvas.width = Math.round(this.#cssWidth * dpr);
-    this.canvas.height = Math.round(this.#cssHeight * dpr);
+    const w = Math.round(this.#cssWidth * dpr), h = Math.round(this.#cssHeight * dpr);
+    if (w === this.canvas.width && h === this.canvas.height) return false;
+    this.canvas.width = w;
+    this.canvas.height = h;
+    return true;
   }
 
   /** Ask for a redraw next frame (and a new loading plan when `schedule`). */
   invalidate(schedule = false) {
     if (schedule) this.#needSchedule = true;
     this.#complete = false;
+    this.#redrawWanted = true;
+    this.#requestFrame();
+  }
+
+  #requestFrame() {
     if (this.#frameRequested || this.#destroyed) return;
     this.#frameRequested = true;
     requestAnimationFrame(() => this.#frame());
@@ -845,6 +872,8 @@ export class Viewer {
       this.clearMessage('channels');
     }
     this.#lastDraw = () => renderer.draw(list, src, s.view, s.channels, s.blend, this.#dpr);
+    if (!this.#paced(p)) return;
+    this.#redrawWanted = false;
     // Timed (a read that waits for the GPU) only after user shader code changed, and only once the
     // view is complete: while tiles arrive each wait held the main thread, and with it the next
     // requests and decodes, for a whole software-GL frame (bench/viewer: 0.5-1.3 s of the first view's frames).
@@ -859,6 +888,7 @@ export class Viewer {
     this.stats.level = p.level;
     this.#complete = (p.complete || this.#withdrawn) && !this.#frameRequested;
     this.emit('frame', { complete: p.complete, level: p.level, draws, uncovered: p.uncovered, ms: this.stats.lastFrameMs });
+    if (this.#complete) this.#firstView = false;
     if (isTracing()) {
       measure('draw', t0, { draws, level: p.level });
       if (this.#complete) firstViewDone();
@@ -882,6 +912,28 @@ export class Viewer {
     gl.deleteSync(sync);
     this.#lastFrameSync = null;
     return false;
+  }
+
+  /**
+   * Whether this frame is drawn. While the first view loads, chunks arrive one after another and each
+   * frame is a whole-canvas composite, on the CPU with a software GL, competing with the decodes for
+   * the same cores (bench/viewer). Frames asked for only by arrived chunks are drawn when they show
+   * something new: the first that has anything, coarse stand-ins as they cover more, then once per
+   * quarter of the view's tiles, then the complete view. Any other change is drawn at once.
+   * @param {ReturnType<typeof plan>} p
+   */
+  #paced(p) {
+    if (!this.#firstView || p.complete || this.#withdrawn) return true;
+    const s = this.#s();
+    const list = p.draw.map((d) => tileKey(d.level, d.t, d.z, d.ty, d.tx)).join(' ');
+    const state = this.#tileState(this.#visibleIndices());
+    const ready = p.target.filter(({ ty, tx }) => state({ level: p.level, t: s.t, z: s.z, ty, tx }) !== MISSING).length;
+    const step = p.uncovered ? -1 : Math.floor(4 * ready / Math.max(1, p.target.length));
+    // Nothing drawn yet and nothing to draw: the canvas is as created, black like an empty frame.
+    const draw = this.#redrawWanted ? list !== '' || this.stats.frames > 0
+      : list !== this.#shownList && (p.uncovered > 0 || step > this.#shownStep);
+    if (draw) { this.#shownList = list; this.#shownStep = step; }
+    return draw;
   }
 
   /**
@@ -921,7 +973,7 @@ export class Viewer {
   whenIdle() {
     return this.ready.then(() => /** @type {Promise<void>} */ (new Promise((resolve) => {
       if (this.#complete && !this.#frameRequested) resolve();
-      else { this.#idleWaiters.push(resolve); this.invalidate(); }
+      else { this.#idleWaiters.push(resolve); this.#requestFrame(); }
     })));
   }
 
