@@ -125,3 +125,18 @@ def test_first_view_draws_coarse_then_a_frame_per_quarter_not_one_per_chunk(page
     # The coarse stand-in, then a frame at 4, 8 and 12 of the 16 tiles, then the complete view.
     assert len(before) <= 4, f"{len(before)} frames drawn while the view loaded: {before}"
     assert not page.errors
+
+
+def test_metadata_is_asked_for_before_the_stylesheet_has_loaded(page: Page, server: Server) -> None:
+    held: list = []
+    page.route("**/viewer/viewer.css", lambda route: held.append(route))
+    # While viewer.css is held back, the page's preload already reads the store's metadata (a script
+    # placed after the stylesheet would wait for it).
+    with page.expect_request(f"{server.url}/data/big16.ome.zarr/.zattrs", timeout=15_000):
+        page.goto(f"{server.url}/view/big16", wait_until="commit")
+    page.wait_for_function("window.chromatilePreload instanceof Map")
+    assert held, "viewer.css was asked for and is still held"
+    held[0].continue_()
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate("async () => { await window.chromatileViewer.ready; await window.chromatileViewer.whenIdle(); }")
+    assert not page.errors
