@@ -4,8 +4,13 @@ again. bench/viewer measures what this gains; these tests check that it happens 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
 from conftest import Server, open_viewer
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
+from served_store import ServedStores, served_ngff05
 
 METADATA = ("/.zattrs", "/zarr.json", "/0/.zarray", "/1/.zarray")
 
@@ -128,7 +133,7 @@ def test_first_view_draws_coarse_then_a_frame_per_quarter_not_one_per_chunk(page
 
 
 def test_metadata_is_asked_for_before_the_stylesheet_has_loaded(page: Page, server: Server) -> None:
-    held: list = []
+    held: list[Route] = []
     page.route("**/viewer/viewer.css", lambda route: held.append(route))
     # While viewer.css is held back, the page's preload already reads the store's metadata (a script
     # placed after the stylesheet would wait for it).
@@ -139,4 +144,42 @@ def test_metadata_is_asked_for_before_the_stylesheet_has_loaded(page: Page, serv
     held[0].continue_()
     page.wait_for_function("window.chromatileViewer !== undefined")
     page.evaluate("async () => { await window.chromatileViewer.ready; await window.chromatileViewer.whenIdle(); }")
+    assert not page.errors
+
+
+@pytest.fixture(scope="module")
+def served05(tmp_path_factory: pytest.TempPathFactory, webclient_built: Any) -> Iterator[ServedStores]:
+    with served_ngff05(tmp_path_factory.mktemp("first05")) as s:
+        yield s
+
+
+# Records what the page asks the decode workers to warm (load their codec for) ahead of any chunk.
+WARMS = """
+(() => {
+  window.__warms = [];
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (msg, ...rest) {
+    if (msg && msg.warm !== undefined) window.__warms.push(msg.warm);
+    return post.call(this, msg, ...rest);
+  };
+})();
+"""
+
+
+def test_0_5_store_codec_is_warmed_before_the_viewer_code_runs(page: Page, served05: ServedStores) -> None:
+    page.add_init_script(WARMS)
+    held: list[Route] = []
+    page.route("**/viewer/dist/chromatile.js", lambda route: held.append(route))
+    page.goto(f"{served05.url}/view/own5", wait_until="commit")
+    # The viewer's bundle is held back: only the page's preload can have warmed the workers.
+    page.wait_for_function("window.__warms.length >= 2", timeout=15_000)
+    early = page.evaluate("() => window.__warms")
+    held[0].continue_()
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    spec = page.evaluate("""async () => { const v = window.chromatileViewer; await v.ready; await v.whenIdle();
+                                          return v._viewer.source.levels[0].compressor; }""")
+    assert spec["codecs"], "own5's chunks are compressed"
+    # The same codecs and configurations as the viewer's decode spec: the workers' codec cache is
+    # keyed by both, so the chunks' decodes find what the page warmed.
+    assert early[0] == {"codecs": spec["codecs"]}, (early, spec)
     assert not page.errors

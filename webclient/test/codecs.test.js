@@ -1,0 +1,23 @@
+// The decode workers' codecs (codecs.js): loading one for warm() leaves nothing for the first chunk.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { warm, decompress } from '../src/codecs.js';
+
+const BLOSC = { id: 'blosc', cname: 'zstd', clevel: 1, shuffle: 1, blocksize: 0 };
+
+test('warm() compiles and instantiates the codec\'s wasm; the first decode after it makes none', async () => {
+  const made = [];
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = (...args) => { made.push(args[0]); return instantiate.apply(WebAssembly, args); };
+  try {
+    await warm(BLOSC);
+    assert.equal(made.length, 1, 'warm() instantiated the blosc wasm');
+    const Blosc = (await import('numcodecs/blosc')).default;
+    const pixels = new Uint8Array(8192).map((_, i) => i % 251);
+    const chunk = await Blosc.fromConfig(BLOSC).encode(pixels);
+    assert.deepEqual(await decompress(chunk, BLOSC), pixels);
+    assert.equal(made.length, 1, 'the first decode used the instance warm() made');
+  } finally {
+    WebAssembly.instantiate = instantiate;
+  }
+});
