@@ -134,7 +134,7 @@ def test_first_view_draws_coarse_then_a_frame_per_quarter_not_one_per_chunk(page
 
 def test_metadata_is_asked_for_before_the_stylesheet_has_loaded(page: Page, server: Server) -> None:
     held: list[Route] = []
-    page.route("**/viewer/viewer.css", lambda route: held.append(route))
+    page.route("**/viewer/viewer.css", lambda route: held.append(route))  # noqa: PLW0108 - playwright cannot tag a bound builtin
     # While viewer.css is held back, the page's preload already reads the store's metadata (a script
     # placed after the stylesheet would wait for it).
     with page.expect_request(f"{server.url}/data/big16.ome.zarr/.zattrs", timeout=15_000):
@@ -169,7 +169,7 @@ WARMS = """
 def test_0_5_store_codec_is_warmed_before_the_viewer_code_runs(page: Page, served05: ServedStores) -> None:
     page.add_init_script(WARMS)
     held: list[Route] = []
-    page.route("**/viewer/dist/chromatile.js", lambda route: held.append(route))
+    page.route("**/viewer/dist/chromatile.js", lambda route: held.append(route))  # noqa: PLW0108 - playwright cannot tag a bound builtin
     page.goto(f"{served05.url}/view/own5", wait_until="commit")
     # The viewer's bundle is held back: only the page's preload can have warmed the workers.
     page.wait_for_function("window.__warms.length >= 2", timeout=15_000)
