@@ -2,27 +2,30 @@
 // Stage 2: composite every visible channel of one tile in one pass.
 // Channels are layers of one unsigned-integer texture array, so the channel count is a uniform and
 // toggling a channel never recompiles. The builder sets MAX_CHANNELS (what the GPU's uniform and
-// texture-layer limits allow, at least 100 on any WebGL2) and replaces the three markers below: the
-// first two with the functions of every colormap_*.glsl and blend_*.glsl file (and those defined at
-// run time) and a dispatcher over their ids, the last with `vec3 composite()`: the built-in one
-// (composite.builtin.glsl) or a user's (viewer.setShader). channelCount, raw, windowed, channelColor,
-// channelColormap and blendMode are what a compositing shader may call (docs/viewer.md, "Extending
-// the shaders").
+// texture-layer limits allow, at least 100 on any WebGL2; or a small count N for a program drawing
+// exactly channels 0..N-1, then the prefix marker below becomes `#define PREFIX_CHANNELS`) and
+// replaces the three other markers: the first two with the functions of every colormap_*.glsl and
+// blend_*.glsl file (and those defined at run time) and a dispatcher over their ids, the last with
+// `vec3 composite()`: the built-in one (composite.builtin.glsl, or composite.plain.glsl for the usual
+// view) or a user's (viewer.setShader). channelCount, raw, windowed, channelColor, channelColormap
+// and blendMode are what a compositing shader may call (docs/viewer.md, "Extending the shaders").
 precision highp float;
 precision highp int;
 precision highp usampler2DArray;
 
 #define MAX_CHANNELS __MAX_CHANNELS__
+//@prefix
 
 uniform usampler2DArray u_tile;
-// Level pixel (relative to the tile origin) at the canvas' top-left corner, and level pixels per
-// canvas pixel: both computed in double precision on the CPU, so huge planes stay exact.
+// Level pixel (relative to the tile origin) at the canvas' bottom-left corner, and level pixels per
+// canvas pixel as (s, -s) (gl_FragCoord.y grows upwards, level rows downwards): both computed in
+// double precision on the CPU, so huge planes stay exact.
 uniform vec2 u_origin;
-uniform float u_scale;
-uniform float u_canvasHeight;
+uniform vec2 u_scale;
 uniform ivec2 u_size;         // valid texels of this tile (edge tiles are smaller than the chunk)
 uniform int u_count;          // number of visible channels packed below
-uniform vec4 u_window[MAX_CHANNELS];  // lo, hi, gamma, texture layer
+// lo, 1 / (hi - lo), gamma, texture layer (composite.plain.glsl: hi and -1 / (hi - lo) when inverted)
+uniform vec4 u_window[MAX_CHANNELS];
 uniform vec4 u_color[MAX_CHANNELS];   // channel colour (rgb 0..1), colormap id * 2 + invert (0/1)
 uniform int u_blend;
 
@@ -30,18 +33,22 @@ out vec4 fragColor;
 
 ivec2 ct_texel;  // this pixel's texel in the tile
 
-// Visible channels at this pixel (i below counts visible channels, in channel order).
+// channelCount(): visible channels at this pixel (i below counts visible channels, in channel order).
+// raw(i): raw value of the i-th visible channel at this pixel.
+#ifdef PREFIX_CHANNELS
+// A program for exactly the first MAX_CHANNELS channels: the compiler unrolls the loops and every
+// channel's layer is a constant (a layer read from a uniform costs software GL ~20 % of the frame).
+int channelCount() { return MAX_CHANNELS; }
+float raw(int i) { return float(texelFetch(u_tile, ivec3(ct_texel, i), 0).r); }
+#else
 int channelCount() { return u_count; }
-
-// Raw value of the i-th visible channel at this pixel.
-float raw(int i) {
-  return float(texelFetch(u_tile, ivec3(ct_texel, int(u_window[i].w)), 0).r);
-}
+float raw(int i) { return float(texelFetch(u_tile, ivec3(ct_texel, int(u_window[i].w)), 0).r); }
+#endif
 
 // 0..1 after the i-th visible channel's window, gamma and invert.
 float windowed(int i) {
   vec4 win = u_window[i];
-  float t = clamp((raw(i) - win.x) / (win.y - win.x), 0.0, 1.0);
+  float t = clamp((raw(i) - win.x) * win.y, 0.0, 1.0);
   if (win.z != 1.0) t = t > 0.0 ? pow(t, win.z) : 0.0;  // pow is costly on software renderers
   if ((int(u_color[i].w) & 1) == 1) t = 1.0 - t;
   return t;
@@ -61,7 +68,7 @@ vec3 blendMode(vec3 acc, vec3 rgb) { return applyBlend(u_blend, acc, rgb); }
 //@composite
 
 void main() {
-  vec2 p = u_origin + vec2(gl_FragCoord.x, u_canvasHeight - gl_FragCoord.y) * u_scale;
+  vec2 p = u_origin + gl_FragCoord.xy * u_scale;
   ct_texel = ivec2(floor(p));
   // The quad is a pixel larger than the tile on every side: a pixel whose sample point lies in
   // another tile (or outside the image) is that tile's (or stays black), so edges are exact.

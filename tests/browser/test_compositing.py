@@ -201,6 +201,35 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
     assert not page.errors
 
 
+def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> None:
+    # The usual view has a program for each small count N of channels 0..N-1 visible (its loop
+    # unrolled, layers constant) next to the one for any visible channels: each draws exactly, with
+    # channels toggled on and off, and nothing compiles.
+    page.add_init_script(COUNT_COMPILES)
+    open_viewer(page, server, "many40")
+    compiles = page.evaluate("() => window.__compiles")
+    counts = page.evaluate("() => window.chromatileViewer._viewer.renderer.prefix.length - 1")
+    assert counts >= 4
+    view = {"center": [64, 64], "zoom": 2}
+    colors = ["#ff0000", "#00ff00", "#0000ff", "#ffff00", "#00ffff", "#ff00ff", "#ffffff", "#808080"]
+    for n, first in ((1, True), (2, True), (4, True), (counts, True), (counts + 1, True), (3, False), (1, False)):
+        # channels 0..n-1, or n channels spread over the layers; one of them inverted
+        shown = list(range(n)) if first else [5 * k + 1 for k in range(n)]
+        channels = [channel("#101010", [0, 65535], visible=False) for _ in range(40)]
+        for k, c in enumerate(shown):
+            channels[c] = channel(colors[k % 8], [1000 * k, 60000 - 3000 * k], invert=k == 1)
+        check(page, server, "many40", channels, view=view)
+        drew = page.evaluate("() => { const r = window.chromatileViewer._viewer.renderer; "
+                             "return [r.lastProgram, r.lastPrefix]; }")
+        assert drew == ["plain", first and n <= counts], (n, first, drew)
+    # each of those used is built for its count: no channel-count uniform is left in it
+    used = page.evaluate("() => window.chromatileViewer._viewer.renderer.prefix.filter((p) => p && 'loc' in p)"
+                         ".map((p) => p.loc.u_count === null)")
+    assert used == [True] * 4
+    assert page.evaluate("() => window.__compiles") == compiles
+    assert not page.errors
+
+
 def test_plain_and_general_programs_switch_without_compiling(page: Page, server: Server) -> None:
     # `color` + `additive` (the usual view) draws with the plain program, anything else with the
     # general one; both are built at start, so every switch is exact and compiles nothing.
@@ -217,5 +246,12 @@ def test_plain_and_general_programs_switch_without_compiling(page: Page, server:
     assert page.evaluate(used) == "general"
     # a channel with another colormap does not matter while it is hidden
     check(page, server, "ramp16", [plain[0], channel("#00ff80", [0, 1], colormap="fire", visible=False)])
+    assert page.evaluate(used) == "plain"
+    # gamma is the general program's; invert is the plain one's (folded into the window)
+    check(page, server, "ramp16", [plain[0], channel("#00ff80", [1000, 30000], gamma=1.5)])
+    assert page.evaluate(used) == "general"
+    check(page, server, "ramp16", [plain[0], channel("#00ff80", [1000, 30000], invert=True)])
+    assert page.evaluate(used) == "plain"
+    check(page, server, "ramp16", [channel("#ffffff", [30000, 30000], invert=True), channel("#0000ff", [20000, 10000], invert=True)])
     assert page.evaluate(used) == "plain"
     assert page.evaluate("() => window.__compiles") == compiles

@@ -31,8 +31,17 @@ function compile(gl, type, source, fail) {
   return shader;
 }
 
-const UNIFORMS = /** @type {const} */ (['u_rect', 'u_tile', 'u_origin', 'u_scale', 'u_canvasHeight', 'u_size', 'u_count',
+const UNIFORMS = /** @type {const} */ (['u_rect', 'u_tile', 'u_origin', 'u_scale', 'u_size', 'u_count',
   'u_window', 'u_color', 'u_blend']);
+
+/**
+ * The usual view has a program of its own for channels 0..N-1 visible, N up to this: its channel loop
+ * unrolled with constant layers (about 20 % less per frame on software GL than a layer from a uniform).
+ */
+export const PREFIX_COUNTS = 6;
+
+/** @typedef {{program: WebGLProgram, loc: Record<string, WebGLUniformLocation | null>}} Linked */
+/** @typedef {{program: WebGLProgram, fragment: WebGLShader, src: ReturnType<typeof buildProgramSources>}} Started */
 
 export class Renderer {
   /** @param {HTMLCanvasElement} canvas */
@@ -59,14 +68,18 @@ export class Renderer {
     this.program = built.program;
     /** @type {Record<string, WebGLUniformLocation | null>} */
     this.loc = built.loc;
-    // The built-in's common case (every visible channel `color`, blend `additive`) without the
-    // per-pixel colormap and blend dispatch: 2-5x cheaper per frame on software GL. Built once, used
-    // whenever no compositing shader is set and the settings allow, so switching never compiles.
+    // The built-in's common case (every visible channel `color` with gamma 1, blend `additive`) without
+    // the per-pixel colormap, blend and gamma code: 2-5x cheaper per frame on software GL. Built once,
+    // used whenever no compositing shader is set and the settings allow, so switching never compiles.
     this.plain = this.#link({ plain: true }, undefined);
+    /** The plain program for channels 0..N-1 visible, by N (see buildPrefixPrograms). @type {Array<Started | Linked | null>} */
+    this.prefix = [];
     /** Whether `program` holds a compositing shader (then `plain` is never used). */
     this.userComposite = false;
     /** The program of the last frame ('plain' or 'general'), for tests and benchmarks. */
     this.lastProgram = '';
+    /** Whether the last frame's program was one for channels 0..N-1 (see PREFIX_COUNTS). */
+    this.lastPrefix = false;
     this.vao = gl.createVertexArray();
     gl.bindVertexArray(this.vao);
     const buf = gl.createBuffer();
@@ -80,23 +93,42 @@ export class Renderer {
   }
 
   /**
-   * Compile and link the program for `parts`; a failing user source throws a ShaderError in the line
-   * numbers of `range` (the source being changed).
+   * Compile and link the program for `parts` and `maxChannels` without waiting for the result.
    * @param {ProgramParts} parts
-   * @param {SourceRange | undefined | ((ranges: SourceRange[]) => SourceRange | undefined)} range
+   * @param {number} maxChannels
+   * @returns {Started}
    */
-  #link(parts, range) {
+  #start(parts, maxChannels) {
     const gl = this.gl;
-    const src = buildProgramSources(this.maxChannels, parts);
-    const target = typeof range === 'function' ? range(src.ranges) : range;
-    const user = src.ranges.length > 0;
-    const fragment = compile(gl, gl.FRAGMENT_SHADER, src.fragment,
-      user ? (log) => userCompileError(log, src.ranges, target) : undefined);
+    const src = buildProgramSources(maxChannels, parts);
+    const fragment = /** @type {WebGLShader} */ (gl.createShader(gl.FRAGMENT_SHADER));
+    gl.shaderSource(fragment, src.fragment);
+    gl.compileShader(fragment);
     const program = /** @type {WebGLProgram} */ (gl.createProgram());
     gl.attachShader(program, this.vertexShader);
     gl.attachShader(program, fragment);
     gl.bindAttribLocation(program, 0, 'a_corner');
     gl.linkProgram(program);
+    return { program, fragment, src };
+  }
+
+  /**
+   * Wait for a started program; a failing user source throws a ShaderError in the line numbers of
+   * `range` (the source being changed).
+   * @param {Started} started
+   * @param {SourceRange | undefined | ((ranges: SourceRange[]) => SourceRange | undefined)} range
+   * @returns {Linked}
+   */
+  #finish({ program, fragment, src }, range) {
+    const gl = this.gl;
+    const target = typeof range === 'function' ? range(src.ranges) : range;
+    const user = src.ranges.length > 0;
+    if (!gl.getShaderParameter(fragment, gl.COMPILE_STATUS)) {
+      const log = gl.getShaderInfoLog(fragment) || '';
+      gl.deleteShader(fragment);
+      gl.deleteProgram(program);
+      throw user ? userCompileError(log, src.ranges, target) : new Error('Shader compile error:\n' + describeCompileError(src.fragment, log));
+    }
     gl.deleteShader(fragment);
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
       const log = gl.getProgramInfoLog(program) || '';
@@ -108,6 +140,45 @@ export class Renderer {
     const loc = {};
     for (const name of UNIFORMS) loc[name] = gl.getUniformLocation(program, name);
     return { program, loc };
+  }
+
+  /**
+   * Compile and link the program for `parts` (see #finish for `range`).
+   * @param {ProgramParts} parts
+   * @param {SourceRange | undefined | ((ranges: SourceRange[]) => SourceRange | undefined)} range
+   */
+  #link(parts, range) {
+    return this.#finish(this.#start(parts, this.maxChannels), range);
+  }
+
+  /**
+   * Compile and link the plain programs for channels 0..N-1 visible, N = 1..PREFIX_COUNTS, once. The
+   * viewer calls this when its first view is complete, so these compiles (a few ms each in the GPU
+   * process) do not compete with the first view; until then the plain program draws those views.
+   * Each is checked (a query that waits for the GPU process) only when a frame first uses it.
+   */
+  buildPrefixPrograms() {
+    if (this.prefix.length) return;
+    this.prefix.push(null);
+    for (let n = 1; n <= Math.min(PREFIX_COUNTS, this.maxChannels); n++) this.prefix.push(this.#start({ plain: true, prefix: true }, n));
+  }
+
+  /**
+   * The usual view's program for channels 0..n-1, or null (none for `n`, or it failed to build).
+   * @param {number} n
+   * @returns {Linked | null}
+   */
+  #prefixProgram(n) {
+    const e = this.prefix[n];
+    if (!e || 'loc' in e) return e || null;
+    try {
+      this.prefix[n] = this.#finish(e, undefined);
+    } catch (err) {
+      // The plain program draws the same picture: a GPU that cannot build this one loses speed only.
+      console.warn(err);
+      this.prefix[n] = null;
+    }
+    return this.prefix[n];
   }
 
   /**
@@ -151,32 +222,43 @@ export class Renderer {
     gl.viewport(0, 0, W, H);
     gl.clearColor(0, 0, 0, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    const plain = !this.userComposite && blend === 'additive'
-      && channels.every((ch) => !ch.visible || ch.colormap === 'color');
-    const { program, loc } = plain ? this.plain : { program: this.program, loc: this.loc };
+    // The plain programs need every visible channel drawn `color` with gamma 1 (invert is folded into
+    // the window below); anything else, or a compositing shader, takes the general program.
+    // The prefix programs need the visible channels to be channels 0..n-1.
+    let visible = 0, hidden = false, prefix = true, plain = !this.userComposite && blend === 'additive';
+    for (const ch of channels) {
+      if (!ch.visible) { hidden = true; continue; }
+      visible++;
+      if (hidden) prefix = false;
+      if (ch.colormap !== 'color' || (ch.gamma > 0 ? ch.gamma : 1) !== 1) plain = false;
+    }
+    const n = Math.min(visible, this.maxChannels);
+    const fast = plain && prefix ? this.#prefixProgram(n) : null;
+    const { program, loc } = fast || (plain ? this.plain : { program: this.program, loc: this.loc });
     this.lastProgram = plain ? 'plain' : 'general';
+    this.lastPrefix = Boolean(fast);
     gl.useProgram(program);
     gl.bindVertexArray(this.vao);
-    let n = 0;
-    for (let c = 0; c < channels.length && n < this.maxChannels; c++) {
+    for (let c = 0, i = 0; c < channels.length && i < n; c++) {
       const ch = channels[c];
       if (!ch.visible) continue;
       let [lo, hi] = ch.window;
-      // a zero-width or reversed window is a step at lo; the width must survive float32 at 65535,
-      // or (v - lo) / 0 leaves the result to each GPU's NaN rules
+      // a zero-width or reversed window is a step at lo; the width must survive float32 at 65535
       if (!(hi > lo)) hi = lo + Math.max(1e-3, Math.abs(lo) * 1e-6);
+      // the shader computes (v - lo) * f, in float32: f from the float32 bounds, so lo gives 0 and hi 1
+      const f = 1 / (Math.fround(hi) - Math.fround(lo));
+      const flip = plain && ch.invert; // 1 - clamp((v - lo) * f) = clamp((v - hi) * -f)
       const rgb = parseInt(ch.color.slice(1), 16);
       const mode = Math.max(0, this.colormaps.indexOf(ch.colormap)) * 2 + (ch.invert ? 1 : 0);
-      this.window.set([lo, hi, ch.gamma > 0 ? ch.gamma : 1, c], 4 * n);
-      this.color.set([(rgb >> 16 & 255) / 255, (rgb >> 8 & 255) / 255, (rgb & 255) / 255, mode], 4 * n);
-      n++;
+      this.window.set([flip ? hi : lo, flip ? -f : f, ch.gamma > 0 ? ch.gamma : 1, c], 4 * i);
+      this.color.set([(rgb >> 16 & 255) / 255, (rgb >> 8 & 255) / 255, (rgb & 255) / 255, mode], 4 * i);
+      i++;
     }
     gl.uniform4fv(loc.u_window, this.window, 0, 4 * Math.max(1, n));
     gl.uniform4fv(loc.u_color, this.color, 0, 4 * Math.max(1, n));
     gl.uniform1i(loc.u_count, n);
     gl.uniform1i(loc.u_blend, Math.max(0, this.blends.indexOf(blend)));
     this.controlTypes.forEach((c, i) => this.#setControl(c, this.controlLoc[i]));
-    gl.uniform1f(loc.u_canvasHeight, H);
     gl.uniform1i(loc.u_tile, 0);
     gl.activeTexture(gl.TEXTURE0);
     let draws = 0;
@@ -185,8 +267,9 @@ export class Renderer {
       if (!at) continue;
       const [x0, y0, x1, y1] = at.quad;
       gl.uniform4f(loc.u_rect, x0 / W * 2 - 1, 1 - y0 / H * 2, x1 / W * 2 - 1, 1 - y1 / H * 2);
-      gl.uniform2f(loc.u_origin, at.origin[0], at.origin[1]);
-      gl.uniform1f(loc.u_scale, at.scale);
+      // the canvas' bottom-left corner: gl_FragCoord counts rows upwards
+      gl.uniform2f(loc.u_origin, at.origin[0], at.origin[1] + H * at.scale);
+      gl.uniform2f(loc.u_scale, at.scale, -at.scale);
       gl.uniform2i(loc.u_size, at.size[0], at.size[1]);
       gl.bindTexture(gl.TEXTURE_2D_ARRAY, e.texture);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);

@@ -71,6 +71,8 @@ export class ShaderError extends Error {
  * @property {?string} [composite] a checked compositing source (#uicontrol lines already uniforms)
  * @property {boolean} [plain] without `composite`: the built-in's `color` + `additive` case
  *   (composite.plain.glsl) instead of its general loop
+ * @property {boolean} [prefix] the program draws exactly channels 0..maxChannels-1, channel i from
+ *   texture layer i (PREFIX_CHANNELS)
  */
 
 const RESERVED = new Set(['channelCount', 'raw', 'windowed', 'channelColor', 'channelColormap', 'blendMode',
@@ -263,7 +265,8 @@ export function buildProgramSources(maxChannels = MAX_CHANNELS, parts = {}) {
     out.push({ kind: '', name: '', text: dispatcher(kind, [...builtin, ...user.map((u) => u[0])], signature, args) });
     return out;
   };
-  const [head, rest1] = sources['composite.frag'].replace('__MAX_CHANNELS__', String(maxChannels)).split('//@colormaps');
+  const [head, rest1] = sources['composite.frag'].replace('__MAX_CHANNELS__', String(maxChannels))
+    .replace(/^\/\/@prefix$/m, parts.prefix ? '#define PREFIX_CHANNELS' : '').split('//@colormaps');
   const [mid1, rest2] = rest1.split('//@blends');
   const [mid2, tail] = rest2.split('//@composite');
   blocks.push({ kind: '', name: '', text: head },
