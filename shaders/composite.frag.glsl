@@ -3,18 +3,19 @@
 // Channels are layers of one unsigned-integer texture array, so the channel count is a uniform and
 // toggling a channel never recompiles. The builder sets MAX_CHANNELS (what the GPU's uniform and
 // texture-layer limits allow, at least 100 on any WebGL2; or a small count N for a program drawing
-// exactly channels 0..N-1, then the prefix marker below becomes `#define PREFIX_CHANNELS`) and
-// replaces the three other markers: the first two with the functions of every colormap_*.glsl and
-// blend_*.glsl file (and those defined at run time) and a dispatcher over their ids, the last with
-// `vec3 composite()`: the built-in one (composite.builtin.glsl, or composite.plain.glsl for the usual
-// view) or a user's (viewer.setShader). channelCount, raw, windowed, channelColor, channelColormap
-// and blendMode are what a compositing shader may call (docs/viewer.md, "Extending the shaders").
+// exactly channels 0..N-1, then `#define PREFIX_CHANNELS` goes on the defines marker below, as does
+// `#define PLAIN_GAMMA` for composite.plain.glsl with gamma) and replaces the three other markers: the
+// first two with the functions of every colormap_*.glsl and blend_*.glsl file (and those defined at
+// run time) and a dispatcher over their ids, the last with `vec3 composite()`: the built-in one
+// (composite.builtin.glsl, or composite.plain.glsl for the usual view) or a user's (viewer.setShader).
+// channelCount, raw, windowed, channelColor, channelColormap and blendMode are what a compositing
+// shader may call (docs/viewer.md, "Extending the shaders").
 precision highp float;
 precision highp int;
 precision highp usampler2DArray;
 
 #define MAX_CHANNELS __MAX_CHANNELS__
-//@prefix
+//@defines
 
 uniform usampler2DArray u_tile;
 // Level pixel (relative to the tile origin) at the canvas' bottom-left corner, and level pixels per

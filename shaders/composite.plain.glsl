@@ -1,15 +1,21 @@
-// The built-in compositing when every visible channel uses the `color` colormap with gamma 1 and the
-// blend is `additive` (the usual fluorescence view): composite.builtin.glsl's maths without its
-// colormap, blend and gamma code. A software renderer (SwiftShader) runs every branch of a shader at
-// every pixel whatever the condition, so that code cost 2-5x this loop. The renderer folds invert
-// into the window (u_window holds hi and -1 / (hi - lo) then) and builds this program once for any
-// visible channels and once for each small count N of channels 0..N-1 visible (PREFIX_CHANNELS: the
-// loop unrolls, layers are constants), all at start, and picks one per frame: switching never compiles.
+// The built-in compositing when every visible channel uses the `color` colormap and the blend is
+// `additive` (the usual fluorescence view): composite.builtin.glsl's maths without its colormap and
+// blend code, and without gamma unless built with PLAIN_GAMMA. A software renderer (SwiftShader) runs
+// every branch of a shader at every pixel whatever the condition, so that code cost 2-5x this loop.
+// Without gamma the renderer folds invert into the window (u_window holds hi and -1 / (hi - lo) then).
+// Built at start for any visible channels; once the first view is complete, again for each small
+// count N of channels 0..N-1 visible (PREFIX_CHANNELS: the loop unrolls, layers are constants) and
+// with gamma. The renderer picks one per frame: switching never compiles.
 vec3 composite() {
   vec3 acc = vec3(0.0);
   for (int i = 0; i < MAX_CHANNELS; i++) {
     if (i >= channelCount()) break;
-    acc += clamp((raw(i) - u_window[i].x) * u_window[i].y, 0.0, 1.0) * channelColor(i);
+    float t = clamp((raw(i) - u_window[i].x) * u_window[i].y, 0.0, 1.0);
+#ifdef PLAIN_GAMMA
+    // the variant for views with gamma: gamma, then invert (u_color.w is 1 when inverted) without a branch
+    t = abs(u_color[i].w - (t > 0.0 ? pow(t, u_window[i].z) : 0.0));
+#endif
+    acc += t * channelColor(i);
   }
   return acc;
 }

@@ -247,9 +247,9 @@ def test_plain_and_general_programs_switch_without_compiling(page: Page, server:
     # a channel with another colormap does not matter while it is hidden
     check(page, server, "ramp16", [plain[0], channel("#00ff80", [0, 1], colormap="fire", visible=False)])
     assert page.evaluate(used) == "plain"
-    # gamma is the general program's; invert is the plain one's (folded into the window)
-    check(page, server, "ramp16", [plain[0], channel("#00ff80", [1000, 30000], gamma=1.5)])
-    assert page.evaluate(used) == "general"
+    # gamma and invert are the plain programs' too (invert folded into the window where gamma is 1)
+    check(page, server, "ramp16", [plain[0], channel("#00ff80", [1000, 30000], gamma=1.5, invert=True)])
+    assert page.evaluate(used) == "plain"
     check(page, server, "ramp16", [plain[0], channel("#00ff80", [1000, 30000], invert=True)])
     assert page.evaluate(used) == "plain"
     check(page, server, "ramp16", [channel("#ffffff", [30000, 30000], invert=True), channel("#0000ff", [20000, 10000], invert=True)])

@@ -72,8 +72,10 @@ export class Renderer {
     // the per-pixel colormap, blend and gamma code: 2-5x cheaper per frame on software GL. Built once,
     // used whenever no compositing shader is set and the settings allow, so switching never compiles.
     this.plain = this.#link({ plain: true }, undefined);
-    /** The plain program for channels 0..N-1 visible, by N (see buildPrefixPrograms). @type {Array<Started | Linked | null>} */
+    /** The plain program for channels 0..N-1 visible, by N (see buildLaterPrograms). @type {Array<Started | Linked | null>} */
     this.prefix = [];
+    /** The plain program with gamma (see buildLaterPrograms). @type {Started | Linked | null} */
+    this.gammaPlain = null;
     /** Whether `program` holds a compositing shader (then `plain` is never used). */
     this.userComposite = false;
     /** The program of the last frame ('plain' or 'general'), for tests and benchmarks. */
@@ -152,33 +154,33 @@ export class Renderer {
   }
 
   /**
-   * Compile and link the plain programs for channels 0..N-1 visible, N = 1..PREFIX_COUNTS, once. The
-   * viewer calls this when its first view is complete, so these compiles (a few ms each in the GPU
-   * process) do not compete with the first view; until then the plain program draws those views.
-   * Each is checked (a query that waits for the GPU process) only when a frame first uses it.
+   * Compile and link, once, the plain programs for channels 0..N-1 visible (N = 1..PREFIX_COUNTS) and
+   * the plain program with gamma. The viewer calls this when its first view is complete, so these
+   * compiles (a few ms each in the GPU process) do not compete with the first view; until then the
+   * plain and general programs draw those views. Each is checked (a query that waits for the GPU
+   * process) only when a frame first uses it.
    */
-  buildPrefixPrograms() {
+  buildLaterPrograms() {
     if (this.prefix.length) return;
     this.prefix.push(null);
     for (let n = 1; n <= Math.min(PREFIX_COUNTS, this.maxChannels); n++) this.prefix.push(this.#start({ plain: true, prefix: true }, n));
+    this.gammaPlain = this.#start({ plain: true, gamma: true }, this.maxChannels);
   }
 
   /**
-   * The usual view's program for channels 0..n-1, or null (none for `n`, or it failed to build).
-   * @param {number} n
+   * `e` ready to draw (waiting for its link once), or null when missing or it failed to build: the
+   * plain or general program draws the same picture, a GPU that cannot build this one loses speed only.
+   * @param {Started | Linked | null | undefined} e
    * @returns {Linked | null}
    */
-  #prefixProgram(n) {
-    const e = this.prefix[n];
+  #ready(e) {
     if (!e || 'loc' in e) return e || null;
     try {
-      this.prefix[n] = this.#finish(e, undefined);
+      return this.#finish(e, undefined);
     } catch (err) {
-      // The plain program draws the same picture: a GPU that cannot build this one loses speed only.
       console.warn(err);
-      this.prefix[n] = null;
+      return null;
     }
-    return this.prefix[n];
   }
 
   /**
@@ -222,21 +224,26 @@ export class Renderer {
     gl.viewport(0, 0, W, H);
     gl.clearColor(0, 0, 0, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    // The plain programs need every visible channel drawn `color` with gamma 1 (invert is folded into
-    // the window below); anything else, or a compositing shader, takes the general program.
-    // The prefix programs need the visible channels to be channels 0..n-1.
-    let visible = 0, hidden = false, prefix = true, plain = !this.userComposite && blend === 'additive';
+    // The plain programs need every visible channel drawn `color` (gamma 1, or the one with gamma);
+    // anything else, or a compositing shader, takes the general program. The prefix programs need the
+    // visible channels to be channels 0..n-1.
+    let visible = 0, hidden = false, prefix = true, gamma = false, plain = !this.userComposite && blend === 'additive';
     for (const ch of channels) {
       if (!ch.visible) { hidden = true; continue; }
       visible++;
       if (hidden) prefix = false;
-      if (ch.colormap !== 'color' || (ch.gamma > 0 ? ch.gamma : 1) !== 1) plain = false;
+      if (ch.colormap !== 'color') plain = false;
+      if ((ch.gamma > 0 ? ch.gamma : 1) !== 1) gamma = true;
     }
     const n = Math.min(visible, this.maxChannels);
-    const fast = plain && prefix ? this.#prefixProgram(n) : null;
-    const { program, loc } = fast || (plain ? this.plain : { program: this.program, loc: this.loc });
+    /** @type {Linked | null} */
+    let chosen = null;
+    if (plain && gamma) chosen = this.gammaPlain = this.#ready(this.gammaPlain);
+    else if (plain && prefix && n < this.prefix.length) chosen = this.prefix[n] = this.#ready(this.prefix[n]);
+    if (plain && gamma && !chosen) plain = false; // not built yet: the general program has gamma too
+    const { program, loc } = chosen || (plain ? this.plain : { program: this.program, loc: this.loc });
     this.lastProgram = plain ? 'plain' : 'general';
-    this.lastPrefix = Boolean(fast);
+    this.lastPrefix = Boolean(chosen) && !gamma;
     gl.useProgram(program);
     gl.bindVertexArray(this.vao);
     for (let c = 0, i = 0; c < channels.length && i < n; c++) {
@@ -247,7 +254,8 @@ export class Renderer {
       if (!(hi > lo)) hi = lo + Math.max(1e-3, Math.abs(lo) * 1e-6);
       // the shader computes (v - lo) * f, in float32: f from the float32 bounds, so lo gives 0 and hi 1
       const f = 1 / (Math.fround(hi) - Math.fround(lo));
-      const flip = plain && ch.invert; // 1 - clamp((v - lo) * f) = clamp((v - hi) * -f)
+      // invert folded into the window where gamma is 1: 1 - clamp((v - lo) * f) = clamp((v - hi) * -f)
+      const flip = plain && !gamma && ch.invert;
       const rgb = parseInt(ch.color.slice(1), 16);
       const mode = Math.max(0, this.colormaps.indexOf(ch.colormap)) * 2 + (ch.invert ? 1 : 0);
       this.window.set([flip ? hi : lo, flip ? -f : f, ch.gamma > 0 ? ch.gamma : 1, c], 4 * i);

@@ -73,6 +73,7 @@ export class ShaderError extends Error {
  *   (composite.plain.glsl) instead of its general loop
  * @property {boolean} [prefix] the program draws exactly channels 0..maxChannels-1, channel i from
  *   texture layer i (PREFIX_CHANNELS)
+ * @property {boolean} [gamma] with `plain`: each channel's gamma and invert applied (PLAIN_GAMMA)
  */
 
 const RESERVED = new Set(['channelCount', 'raw', 'windowed', 'channelColor', 'channelColormap', 'blendMode',
@@ -266,7 +267,8 @@ export function buildProgramSources(maxChannels = MAX_CHANNELS, parts = {}) {
     return out;
   };
   const [head, rest1] = sources['composite.frag'].replace('__MAX_CHANNELS__', String(maxChannels))
-    .replace(/^\/\/@prefix$/m, parts.prefix ? '#define PREFIX_CHANNELS' : '').split('//@colormaps');
+    .replace(/^\/\/@defines$/m, [parts.prefix && '#define PREFIX_CHANNELS', parts.gamma && '#define PLAIN_GAMMA']
+      .filter(Boolean).join(' ')).split('//@colormaps');
   const [mid1, rest2] = rest1.split('//@blends');
   const [mid2, tail] = rest2.split('//@composite');
   blocks.push({ kind: '', name: '', text: head },

@@ -902,7 +902,7 @@ export class Viewer {
     this.stats.lastFrameMs = performance.now() - t0;
     this.stats.level = p.level;
     this.#complete = (p.complete || this.#withdrawn) && !this.#frameRequested;
-    if (this.#complete) renderer.buildPrefixPrograms(); // once: after the first view, not competing with it
+    if (this.#complete) renderer.buildLaterPrograms(); // once: after the first view, not competing with it
     this.emit('frame', { complete: p.complete, level: p.level, draws, uncovered: p.uncovered, ms: this.stats.lastFrameMs });
     if (this.#complete) this.#firstView = false;
     if (isTracing()) {
