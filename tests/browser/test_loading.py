@@ -210,21 +210,44 @@ def open_recording(page: Page, server: Server, image: str, state: dict[str, Any]
     page.evaluate("async (s) => { window.__v.setState(s); await window.__v.whenIdle(); window.__frames = []; }", state)
 
 
+# What the canvas shows at its centre at every animation frame from `change` until whenIdle() (it keeps
+# its last frame: preserveDrawingBuffer), and the frames drawn meanwhile.
+ON_SCREEN = """async (change) => {
+    const v = window.__v, gl = v.canvas.getContext('webgl2'), px = new Uint8Array(4), screen = [];
+    let done = false;
+    (new Function('v', change))(v);
+    v.whenIdle().then(() => { done = true; });
+    for (;;) {
+        gl.readPixels(128, 128, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+        screen.push(px[0]);
+        if (done) break;
+        await new Promise(requestAnimationFrame);
+    }
+    return {screen, frames: window.__frames};
+}"""
+
+
+def shown_runs(values: list[int]) -> list[int]:
+    """Consecutive repeats collapsed: [70, 70, 10, 10] -> [70, 10]."""
+    return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
+
+
 def test_z_jump_keeps_drawing_until_the_new_plane_arrives(page: Page, server: Server, slow: Any) -> None:
     open_recording(page, server, "late", {"view": {"center": [32, 32], "zoom": 4}, "z": 6, "channels": GREY})
     slow(400)
-    frames = page.evaluate("async () => { window.__v.setZ(0); await window.__v.whenIdle(); return window.__frames; }")
-    assert len(frames) >= 2, "frames were drawn while plane 0 loaded"
-    assert 0 not in frames, f"a frame drew nothing at the centre: {frames}"
-    assert frames[0] == 70 and frames[-1] == 10, "plane 6 stands in until plane 0 arrives"
+    got = page.evaluate(ON_SCREEN, "v.setZ(0);")
+    assert len(got["screen"]) >= 3, "animation frames passed while plane 0 loaded"
+    assert shown_runs(got["screen"]) == [70, 10], f"plane 6 stays on screen until plane 0 arrives: {got['screen']}"
+    assert got["frames"] == [10], f"plane 6 stood in without being drawn again: {got['frames']}"
 
 
 def test_t_jump_keeps_drawing_until_the_new_time_point_arrives(page: Page, server: Server, slow: Any) -> None:
     open_recording(page, server, "timed8", {"view": {"center": [32, 32], "zoom": 4}, "t": 0, "z": 1, "channels": GREY})
     slow(400)
-    frames = page.evaluate("async () => { window.__v.setT(3); await window.__v.whenIdle(); return window.__frames; }")
-    assert 0 not in frames, f"a frame drew nothing at the centre: {frames}"
-    assert frames[0] == 15 and frames[-1] == 135
+    got = page.evaluate(ON_SCREEN, "v.setT(3);")
+    assert len(got["screen"]) >= 3, "animation frames passed while t 3 loaded"
+    assert shown_runs(got["screen"]) == [15, 135], f"t 0 stays on screen until t 3 arrives: {got['screen']}"
+    assert 0 not in got["frames"] and got["frames"][-1] == 135
 
 
 def test_z_slider_drag_never_draws_a_blank_frame(page: Page, server: Server, slow: Any) -> None:
@@ -317,3 +340,44 @@ def test_a_complete_view_draws_no_frame_for_prefetched_tiles(page: Page, server:
     }""")
     assert got["uploads"] >= 2 * 16 * 2, "planes 0 and 2 arrived after the view was complete"
     assert got["frames"] == 0, "none of them redrew the unchanged picture"
+
+
+# Decodes of big16's plane 2 held behind two gates, level 4 ('coarse') and level 0 ('fine').
+HOLD_COARSE_AND_FINE = """() => {
+    const urls = new WeakMap(), read = Response.prototype.arrayBuffer;
+    Response.prototype.arrayBuffer = async function () { const b = await read.call(this); urls.set(b, this.url); return b; };
+    const pool = window.__v._viewer.pool, decode = pool.decode.bind(pool);
+    window.__calls = 0;
+    window.__open = {};
+    const gates = {};
+    for (const name of ['coarse', 'fine']) gates[name] = new Promise((resolve) => { window.__open[name] = resolve; });
+    pool.decode = (bytes, ...rest) => {
+        const m = (urls.get(bytes) || '').match(/zarr\\/(\\d+)\\/0\\/\\d+\\/2\\//);
+        if (!m) return decode(bytes, ...rest);
+        window.__calls++;
+        return gates[m[1] === '4' ? 'coarse' : 'fine'].then(() => decode(bytes, ...rest));
+    };
+    window.__drawn = [];
+    window.__v.on('frame', (f) => window.__drawn.push(f.level));
+}"""
+
+
+def test_a_z_jump_draws_no_coarse_frame_while_its_tiles_are_decoding(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/view/big16")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate(OPEN_FIXED, {"prefetchZ": 0, "prefetchT": 0, "margin": 0})
+    page.evaluate("""async () => { const v = window.__v;
+        v.setState({view: {center: [512, 512], zoom: 1}, z: 0, channels: [{visible: true}, {visible: true}]});
+        await v.whenIdle(); }""")
+    page.evaluate(HOLD_COARSE_AND_FINE)
+    # Plane 2 (never shown: the viewer opened on plane 1): its 34 chunks (level 4's tile, level 0's 16
+    # tiles, 2 channels) all reach the decoders.
+    page.evaluate("() => window.__v.setZ(2)")
+    page.wait_for_function("window.__calls === 34")
+    deferred = page.evaluate("() => window.__v.stats.framesDeferred")
+    # The coarse cover arrives while every fine chunk is being decoded: the frame it asks for waits.
+    page.evaluate("() => window.__open.coarse()")
+    page.wait_for_function(f"window.__v.stats.framesDeferred > {deferred}")
+    assert page.evaluate("() => window.__drawn") == [], "plane 0 stayed on screen, nothing drawn yet"
+    page.evaluate("async () => { window.__open.fine(); await window.__v.whenIdle(); }")
+    assert page.evaluate("() => window.__drawn") == [0], "one frame, the complete plane 2 at level 0"

@@ -63,6 +63,25 @@ export class TileLoader {
   /** Fetched chunks waiting for a decoder. */
   get queued() { return this.#toDecode.length; }
 
+  /**
+   * True when every chunk the view itself still needs is in hand and being decoded (none waits for a
+   * fetch slot or for its bytes), and at least one is.
+   */
+  viewInHand() {
+    let decoding = 0;
+    for (let i = 0; i < this.#urgent && i < this.#plan.length; i++) {
+      const p = this.#plan[i];
+      const e = this.cache.get(tileKey(p.level, p.t, p.z, p.ty, p.tx));
+      const state = e ? e.state[p.c] : NONE;
+      if (state === NONE) return false;
+      if (state !== LOADING) continue;
+      const req = this.#inflight.get(`${e.key}#${p.c}`);
+      if (!req || req.fetching) return false;
+      decoding++;
+    }
+    return decoding > 0;
+  }
+
   /** Requests the last plan wanted that wait for a free slot. */
   get waiting() { return this.#waiting; }
 

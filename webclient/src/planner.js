@@ -31,6 +31,8 @@ export const DRAWABLE = 2;
  * @property {boolean} [schedule] false: the draw list only, no requests (a frame that only recolours)
  * @property {number} [zDir] direction of the last Z step (+1 / -1)
  * @property {number} [tDir] direction of the last T step
+ * @property {[number, number]} [shown] [t, z] of the plane on the canvas: after coarser levels of this plane, the
+ *   preferred stand-in (it stays on screen without a new frame)
  * @property {boolean} [moving] Z or T is changing quickly (a slider drag, a held key): coarse levels only
  * @property {number} [margin] tiles loaded around the view once it is complete
  * @property {number} [prefetchZ] slices prefetched ahead of the last step (half as many behind)
@@ -69,14 +71,17 @@ export function plan(input) {
   const coarsest = src.levels.length - 1;
 
   // ---- draw list: each target tile itself, else a stand-in covering it ------------------------
-  // Stand-ins, best first: the same plane at a coarser level, then the nearest resident planes
-  // (Z or T neighbours, at this level or coarser), so a Z or T change never shows a blank frame.
+  // Stand-ins, best first: the same plane at a coarser level, then the plane already on screen (no
+  // new frame needed to keep it), then the nearest resident planes (Z or T neighbours, at this level
+  // or coarser), so a Z or T change never shows a blank frame.
   /** @type {Array<[number, number]> | null} */
   let nearest = null;
   const others = () => {
-    nearest ??= (input.planes ? input.planes() : []).filter(([pt, pz]) => pt !== t || pz !== z)
-      .sort((a, b) => Math.abs(a[0] - t) + Math.abs(a[1] - z) - (Math.abs(b[0] - t) + Math.abs(b[1] - z)) ||
-        Math.abs(a[0] - t) - Math.abs(b[0] - t));
+    if (nearest) return nearest;
+    const rank = (/** @type {[number, number]} */ a) => (input.shown && a[0] === input.shown[0] && a[1] === input.shown[1] ? -1
+      : Math.abs(a[0] - t) + Math.abs(a[1] - z));
+    nearest = (input.planes ? input.planes() : []).filter(([pt, pz]) => pt !== t || pz !== z)
+      .sort((a, b) => rank(a) - rank(b) || Math.abs(a[0] - t) - Math.abs(b[0] - t));
     return nearest;
   };
   /** @type {Map<string, TileRef>} */

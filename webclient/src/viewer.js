@@ -164,6 +164,12 @@ export class Viewer {
   #userMs = Infinity;
   /** Signalled once the GPU has drawn the last frame submitted. @type {WebGLSync | null} */
   #lastFrameSync = null;
+  /** What the canvas shows: the last drawn frame's tiles and render settings, and its top plane [t, z]. */
+  #shownTiles = '';
+  #shownSettings = '';
+  #shownCovered = false;
+  /** @type {[number, number] | null} */
+  #shownPlane = null;
 
   /**
    * @param {HTMLElement} element
@@ -829,7 +835,7 @@ export class Viewer {
       source: src, view: s.view, width: this.#cssWidth, height: this.#cssHeight, dpr: this.#dpr, z: s.z, t: s.t,
       channels, tileState: this.#tileState(channels), planes: () => cache.planes(), schedule,
       zDir: this.#zDir, tDir: this.#tDir, moving: this.#moving, margin: o.margin, prefetchZ: o.prefetchZ,
-      prefetchT: o.prefetchT, budgetBytes: cache.budgetBytes,
+      prefetchT: o.prefetchT, budgetBytes: cache.budgetBytes, shown: this.#shownPlane ?? undefined,
       tileBytes: (level) => cache.channels * cache.tileBytes(level, src),
     });
   }
@@ -866,10 +872,24 @@ export class Viewer {
     const schedule = this.#needSchedule && !this.#withdrawn;
     const p = this.#plan(schedule);
     if (schedule) this.#schedule(p);
+    // The canvas keeps its last frame (preserveDrawingBuffer): drawing the same tiles with the same
+    // settings again would add nothing but a whole software-GL frame (100-300 ms of CPU). So a Z or T
+    // jump keeps the plane on screen as its stand-in without a frame until the new plane has tiles.
+    const tiles = p.draw.map((d) => tileKey(d.level, d.t, d.z, d.ty, d.tx)).join(' ');
+    const settings = this.#renderSettings(s);
+    if (tiles && tiles === this.#shownTiles && settings === this.#shownSettings) {
+      this.#complete = (p.complete || this.#withdrawn) && !this.#frameRequested;
+      if (this.#complete) this.#idle();
+      return;
+    }
     // A frame still waiting for tiles is not queued behind one the GPU has not finished: on a software
     // GL (SwiftShader) a frame takes the CPU for 100-300 ms, and the frame completing a Z step waited
-    // behind such intermediate pictures. Tried again next animation frame, with what has arrived by then.
-    if (!p.complete && !this.#withdrawn && this.#gpuBusy(renderer.gl)) {
+    // behind such intermediate pictures. Nor is it drawn over a picture that covers the view, with the
+    // same settings, while every chunk the view still needs is already being decoded: the complete
+    // frame follows within those decodes (a coarse cover drawn then only delayed it). Tried again next
+    // animation frame, with what has arrived by then.
+    const waitForDecodes = () => this.#shownCovered && settings === this.#shownSettings && loader.viewInHand();
+    if (!p.complete && !this.#withdrawn && (this.#gpuBusy(renderer.gl) || waitForDecodes())) {
       this.stats.framesDeferred++;
       this.#frameRequested = true;
       requestAnimationFrame(() => this.#frame());
@@ -896,6 +916,11 @@ export class Viewer {
     const gl = renderer.gl;
     if (this.#lastFrameSync) gl.deleteSync(this.#lastFrameSync);
     this.#lastFrameSync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    this.#shownTiles = tiles;
+    this.#shownSettings = settings;
+    this.#shownCovered = tiles !== '' && p.uncovered === 0;
+    const top = p.draw[p.draw.length - 1];
+    this.#shownPlane = top ? [top.t, top.z] : null;
     this.stats.frames++;
     if (p.uncovered) this.stats.framesUncovered++;
     this.stats.tileDraws += draws;
@@ -909,12 +934,24 @@ export class Viewer {
       measure('draw', t0, { draws, level: p.level });
       if (this.#complete) firstViewDone();
     }
-    if (this.#complete) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const w of waiters) w();
-      this.emit('idle', this.stats);
-    }
+    if (this.#complete) this.#idle();
+  }
+
+  #idle() {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+    this.emit('idle', this.stats);
+  }
+
+  /**
+   * Everything besides the tiles that decides the picture: view, channels, blend, shader and its
+   * controls, user colormaps and blends, canvas size.
+   * @param {ViewerState} s
+   */
+  #renderSettings(s) {
+    return JSON.stringify([s.view, s.channels, s.blend, this.#shader && this.#shader.code, this.#controlValues,
+      [...this.#colormapDefs], [...this.#blendDefs], this.canvas.width, this.canvas.height, this.#dpr]);
   }
 
   /**

@@ -126,3 +126,13 @@ test('the view\'s own requests come first and are counted as urgent; margin and 
   assert.ok(p.requests.slice(p.urgent).every((r) => r.level === 0 && (r.z !== 6 || r.ty < 6 || r.ty > 9 || r.tx < 6 || r.tx > 9)),
     'then only margin tiles and other planes');
 });
+
+test('the plane on screen is the preferred stand-in after coarser levels of the target plane', () => {
+  const first = plan(base());
+  const resident = new Set([...allTargets(first, 0, 6), ...allTargets(first, 0, 1)]);
+  const p = plan(base({ z: 0, tileState: residency(resident), planes: () => [[0, 6], [0, 1]], shown: [0, 6] }));
+  assert.ok(p.draw.every((d) => d.z === 6), 'plane 6 (on screen) rather than plane 1 (nearer)');
+  assert.equal(p.uncovered, 0);
+  const q = plan(base({ z: 0, tileState: residency(resident), planes: () => [[0, 6], [0, 1]] }));
+  assert.ok(q.draw.every((d) => d.z === 1), 'without it, the nearest plane');
+});
