@@ -250,7 +250,8 @@ export class Renderer {
       const ch = channels[c];
       if (!ch.visible) continue;
       let [lo, hi] = ch.window;
-      // a zero-width or reversed window is a step at lo; the width must survive float32 at 65535
+      // a zero-width or reversed window is a step at lo; the width must survive float32 at 65535,
+      // or f is infinite and (v - lo) * f at v = lo is left to each GPU's NaN rules
       if (!(hi > lo)) hi = lo + Math.max(1e-3, Math.abs(lo) * 1e-6);
       // the shader computes (v - lo) * f, in float32: f from the float32 bounds, so lo gives 0 and hi 1
       const f = 1 / (Math.fround(hi) - Math.fround(lo));

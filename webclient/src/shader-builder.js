@@ -268,7 +268,7 @@ export function buildProgramSources(maxChannels = MAX_CHANNELS, parts = {}) {
   };
   const [head, rest1] = sources['composite.frag'].replace('__MAX_CHANNELS__', String(maxChannels))
     .replace(/^\/\/@defines$/m, [parts.prefix && '#define PREFIX_CHANNELS', parts.gamma && '#define PLAIN_GAMMA']
-      .filter(Boolean).join(' ')).split('//@colormaps');
+      .filter(Boolean).join('\n')).split('//@colormaps');
   const [mid1, rest2] = rest1.split('//@blends');
   const [mid2, tail] = rest2.split('//@composite');
   blocks.push({ kind: '', name: '', text: head },
