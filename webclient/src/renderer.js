@@ -216,9 +216,11 @@ export class Renderer {
    * @param {ChannelSettings[]} channels
    * @param {string} blend
    * @param {number} dpr
+   * @param {boolean} [builtin] draw with the built-in plain program whatever the settings (every channel
+   *   `color`, gamma 1): the reference a user shader's frame is timed against, drawn over at once
    * @returns {number} tiles drawn
    */
-  draw(tiles, source, view, channels, blend, dpr) {
+  draw(tiles, source, view, channels, blend, dpr, builtin = false) {
     const gl = this.gl;
     const W = this.canvas.width, H = this.canvas.height;
     gl.viewport(0, 0, W, H);
@@ -227,11 +229,12 @@ export class Renderer {
     // The plain programs need every visible channel drawn `color` (gamma 1, or the one with gamma);
     // anything else, or a compositing shader, takes the general program. The prefix programs need the
     // visible channels to be channels 0..n-1.
-    let visible = 0, hidden = false, prefix = true, gamma = false, plain = !this.userComposite && blend === 'additive';
+    let visible = 0, hidden = false, prefix = true, gamma = false, plain = builtin || (!this.userComposite && blend === 'additive');
     for (const ch of channels) {
       if (!ch.visible) { hidden = true; continue; }
       visible++;
       if (hidden) prefix = false;
+      if (builtin) continue;
       if (ch.colormap !== 'color') plain = false;
       if ((ch.gamma > 0 ? ch.gamma : 1) !== 1) gamma = true;
     }
