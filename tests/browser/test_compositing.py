@@ -231,8 +231,9 @@ def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> No
 
 
 def test_plain_and_general_programs_switch_without_compiling(page: Page, server: Server) -> None:
-    # `color` + `additive` (the usual view) draws with the plain program, anything else with the
-    # general one; both are built at start, so every switch is exact and compiles nothing.
+    # `color` + `additive` (the usual view) draws with a plain program, anything else with the
+    # general one; all are built by the time the first view is complete, so every switch is exact
+    # and compiles nothing.
     page.add_init_script(COUNT_COMPILES)
     open_viewer(page, server, "ramp16")
     compiles = page.evaluate("() => window.__compiles")
