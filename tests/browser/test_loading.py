@@ -325,6 +325,24 @@ def test_chunks_loaded_ahead_reach_the_decoders_a_few_at_a_time_and_a_z_jump_dro
     page.evaluate("() => window.__openGate()")
 
 
+def test_a_step_onto_the_prefetched_plane_sends_its_waiting_chunks_to_the_decoders(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/view/big16")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate(OPEN_FIXED, {"prefetchZ": 1, "prefetchT": 0, "margin": 0})
+    page.evaluate(HOLD_PLANE_1)
+    workers = page.evaluate("() => window.__v._viewer.pool.workers.length")
+    page.evaluate("""async () => { const v = window.__v;
+        v.setState({view: {center: [512, 512], zoom: 1}, z: 0, channels: [{visible: true}, {visible: true}]});
+        await v.whenIdle(); }""")
+    page.wait_for_function("window.__v.queued === 24")
+    # The step makes plane 1 the view: its 24 waiting chunks go to the decoders without waiting for
+    # one of the held decodes to finish (none can, the gate is shut).
+    page.evaluate("() => window.__v.setZ(1)")
+    page.wait_for_function(f"window.__decodes.filter((u) => /zarr\\/\\d+\\/0\\/\\d+\\/1\\//.test(u)).length >= {2 * workers} + 24")
+    assert page.evaluate("() => window.__v.queued") == 0
+    page.evaluate("async () => { window.__openGate(); await window.__v.whenIdle(); }")
+
+
 def test_a_complete_view_draws_no_frame_for_prefetched_tiles(page: Page, server: Server) -> None:
     page.goto(f"{server.url}/view/big16")
     page.wait_for_function("window.chromatileViewer !== undefined")

@@ -119,6 +119,12 @@ export class TileLoader {
       const key = `${tileKey(p.level, p.t, p.z, p.ty, p.tx)}#${p.c}`;
       if (!this.#rank.has(key)) this.#rank.set(key, i);
     });
+    // Prefetched chunks the view now needs (a step onto the plane they belong to) go to a decoder at once.
+    const now = this.#toDecode.filter((d) => (this.#rank.get(d.key) ?? Infinity) < urgent);
+    if (now.length) {
+      this.#toDecode = this.#toDecode.filter((d) => !now.includes(d));
+      for (const d of now) { this.#decoding++; d.go(); }
+    }
     this.#fill();
     return keep;
   }
