@@ -296,22 +296,27 @@ HOLD_PLANE_1 = """() => {
 }"""
 
 
-def test_chunks_loaded_ahead_reach_the_decoders_a_few_at_a_time_and_a_z_jump_drops_them(
-        page: Page, server: Server) -> None:
+def plane_0_with_plane_1_held(page: Page, server: Server) -> int:
+    """Plane 0 at zoom 1 around the centre: level 4's single tile, then level 0's tiles 6..9 x 6..9, 2
+    channels (34 chunks, decoded at once); once complete, plane 1's 32 chunks are prefetched, and those
+    reach the pool only while fewer than 2 per worker are decoding. Their decodes are held: the loader
+    starts no fetch once 12 fetched chunks wait for a decoder, and the 12 then in flight land too, so 24
+    wait. Returns the number of decode workers."""
     page.goto(f"{server.url}/view/big16")
     page.wait_for_function("window.chromatileViewer !== undefined")
     page.evaluate(OPEN_FIXED, {"prefetchZ": 1, "prefetchT": 0, "margin": 0})
     page.evaluate(HOLD_PLANE_1)
-    workers = page.evaluate("() => window.__v._viewer.pool.workers.length")
-    # Plane 0 at zoom 1 around the centre: level 4's single tile, then level 0's tiles 6..9 x 6..9, 2
-    # channels (34 chunks, decoded at once); once complete, plane 1's 32 chunks are prefetched, and
-    # those reach the pool only while fewer than 2 per worker are decoding. Their decodes are held: the
-    # loader starts no fetch once 12 fetched chunks wait for a decoder, and the 12 then in flight land
-    # too, so 24 wait.
+    workers: int = page.evaluate("() => window.__v._viewer.pool.workers.length")
     page.evaluate("""async () => { const v = window.__v;
         v.setState({view: {center: [512, 512], zoom: 1}, z: 0, channels: [{visible: true}, {visible: true}]});
         await v.whenIdle(); }""")
     page.wait_for_function("window.__v.queued === 24")
+    return workers
+
+
+def test_chunks_loaded_ahead_reach_the_decoders_a_few_at_a_time_and_a_z_jump_drops_them(
+        page: Page, server: Server) -> None:
+    workers = plane_0_with_plane_1_held(page, server)
     ahead = [chunk_of(u) for u in page.evaluate("() => window.__decodes") if (c := chunk_of(u)) and c[3] == 1]
     assert len(ahead) == 2 * workers, f"two prefetched chunks per worker in the pool, the rest wait: {ahead}"
 
@@ -326,15 +331,7 @@ def test_chunks_loaded_ahead_reach_the_decoders_a_few_at_a_time_and_a_z_jump_dro
 
 
 def test_a_step_onto_the_prefetched_plane_sends_its_waiting_chunks_to_the_decoders(page: Page, server: Server) -> None:
-    page.goto(f"{server.url}/view/big16")
-    page.wait_for_function("window.chromatileViewer !== undefined")
-    page.evaluate(OPEN_FIXED, {"prefetchZ": 1, "prefetchT": 0, "margin": 0})
-    page.evaluate(HOLD_PLANE_1)
-    workers = page.evaluate("() => window.__v._viewer.pool.workers.length")
-    page.evaluate("""async () => { const v = window.__v;
-        v.setState({view: {center: [512, 512], zoom: 1}, z: 0, channels: [{visible: true}, {visible: true}]});
-        await v.whenIdle(); }""")
-    page.wait_for_function("window.__v.queued === 24")
+    workers = plane_0_with_plane_1_held(page, server)
     # The step makes plane 1 the view: its 24 waiting chunks go to the decoders without waiting for
     # one of the held decodes to finish (none can, the gate is shut).
     page.evaluate("() => window.__v.setZ(1)")
