@@ -107,7 +107,10 @@ def test_requests_for_tiles_that_left_the_view_are_cancelled(page: Page, server:
     page.wait_for_function("window.chromatileViewer.settled")
     failed: list[tuple[str, str]] = []
     page.on("requestfailed", lambda r: failed.append((r.url, r.failure or "")))
-    slow(800)
+    # Latency far beyond the time to the next step, so the old view's requests are still on the wire
+    # when they are cancelled; with 800 ms a loaded machine sometimes got them all in first, and then
+    # only decodes were dropped and the browser had nothing to report (failed once in CI).
+    slow(10_000)
     page.evaluate("() => window.chromatileViewer.setView({center: [100, 100], zoom: 4})")
     page.wait_for_function("window.chromatileViewer.inflight > 0")
     page.evaluate("() => window.chromatileViewer.setView({center: [900, 900], zoom: 4})")
