@@ -156,8 +156,7 @@ export class Viewer {
   #firstView = true;
   /** A change other than a tile's arrival asks for the next frame (drawn even while the first view loads). */
   #redrawWanted = false;
-  /** The last frame drawn during the first view: its draw list, and the quarters of the view's tiles it had (-1: not all covered). */
-  #shownList = '';
+  /** The quarters of the view's tiles the last frame drawn during the first view had (-1: not all covered). */
   #shownStep = -1;
   /** Draws the last frame again (for timing the built-in program before a user one replaces it). @type {(() => number) | null} */
   #lastDraw = null;
@@ -522,11 +521,7 @@ export class Viewer {
    * @param {string} source
    */
   defineColormap(name, source) {
-    checkDefinition('colormap', name, source);
-    const next = new Map(this.#colormapDefs);
-    next.set(name, source);
-    this.#rebuild({ colormaps: next }, { kind: 'colormap', name });
-    this.emit('shaders', { compileMs: this.stats.compileMs });
+    this.#define('colormap', name, source);
   }
 
   /**
@@ -535,10 +530,19 @@ export class Viewer {
    * @param {string} source
    */
   defineBlend(name, source) {
-    checkDefinition('blend', name, source);
-    const next = new Map(this.#blendDefs);
+    this.#define('blend', name, source);
+  }
+
+  /**
+   * @param {'colormap' | 'blend'} kind
+   * @param {string} name
+   * @param {string} source
+   */
+  #define(kind, name, source) {
+    checkDefinition(kind, name, source);
+    const next = new Map(kind === 'colormap' ? this.#colormapDefs : this.#blendDefs);
     next.set(name, source);
-    this.#rebuild({ blends: next }, { kind: 'blend', name });
+    this.#rebuild(kind === 'colormap' ? { colormaps: next } : { blends: next }, { kind, name });
     this.emit('shaders', { compileMs: this.stats.compileMs });
   }
 
@@ -891,7 +895,7 @@ export class Viewer {
       this.clearMessage('channels');
     }
     this.#lastDraw = () => renderer.draw(list, src, s.view, s.channels, s.blend, this.#dpr);
-    if (!this.#paced(p)) return;
+    if (!this.#paced(p, tiles)) return;
     this.#redrawWanted = false;
     // Timed (a read that waits for the GPU) only after user shader code changed, and only once the
     // view is complete: while tiles arrive each wait held the main thread, and with it the next
@@ -960,18 +964,18 @@ export class Viewer {
    * something new: the first that has anything, coarse stand-ins as they cover more, then once per
    * quarter of the view's tiles, then the complete view. Any other change is drawn at once.
    * @param {ReturnType<typeof plan>} p
+   * @param {string} tiles the frame's tile keys (compared with what the canvas shows)
    */
-  #paced(p) {
+  #paced(p, tiles) {
     if (!this.#firstView || p.complete || this.#withdrawn) return true;
     const s = this.#s();
-    const list = p.draw.map((d) => tileKey(d.level, d.t, d.z, d.ty, d.tx)).join(' ');
     const state = this.#tileState(this.#visibleIndices());
     const ready = p.target.filter(({ ty, tx }) => state({ level: p.level, t: s.t, z: s.z, ty, tx }) !== MISSING).length;
     const step = p.uncovered ? -1 : Math.floor(4 * ready / Math.max(1, p.target.length));
     // Nothing drawn yet and nothing to draw: the canvas is as created, black like an empty frame.
-    const draw = this.#redrawWanted ? list !== '' || this.stats.frames > 0
-      : list !== this.#shownList && (p.uncovered > 0 || step > this.#shownStep);
-    if (draw) { this.#shownList = list; this.#shownStep = step; }
+    const draw = this.#redrawWanted ? tiles !== '' || this.stats.frames > 0
+      : tiles !== this.#shownTiles && (p.uncovered > 0 || step > this.#shownStep);
+    if (draw) this.#shownStep = step;
     return draw;
   }
 
