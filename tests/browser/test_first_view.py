@@ -55,7 +55,11 @@ CANVAS_SIZES = """
   window.__contexts = [];
   window.__resizes = 0;
   HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
-    if (type === 'webgl2' && !this.__made) { this.__made = true; window.__contexts.push([this.width, this.height]); }
+    if (type === 'webgl2' && !this.__made) {
+      this.__made = true;
+      window.__contexts.push([this.width, this.height]);
+      window.__contextAt = performance.now();
+    }
     return getContext.call(this, type, ...rest);
   };
   for (const prop of ['width', 'height']) {
@@ -74,6 +78,18 @@ def test_webgl_context_is_made_at_the_canvas_size_and_never_resized(page: Page, 
                          "size: [window.chromatileViewer.canvas.width, window.chromatileViewer.canvas.height]})")
     assert made["contexts"] == [made["size"]], f"one context, made at the canvas size: {made}"
     assert made["resizes"] == 0, f"the canvas was resized {made['resizes']} times after its context was made"
+    assert not page.errors
+
+
+def test_view_chunks_are_requested_before_the_webgl_context_is_made(page: Page, server: Server) -> None:
+    page.add_init_script(CANVAS_SIZES)
+    open_viewer(page, server, "big16")
+    # Making the context and compiling its programs holds the main thread on a software GL: the view's
+    # fetches are on their way by then.
+    first, made = page.evaluate(r"""() => [Math.min(...performance.getEntriesByType('resource')
+        .filter((r) => /\/big16\.ome\.zarr\/\d+\/\d+\/\d+\/\d+\/\d+\/\d+$/.test(r.name)).map((r) => r.startTime)),
+        window.__contextAt]""")
+    assert first < made, f"first chunk request at {first:.1f} ms, WebGL context made at {made:.1f} ms"
     assert not page.errors
 
 
@@ -182,4 +198,59 @@ def test_0_5_store_codec_is_warmed_before_the_viewer_code_runs(page: Page, serve
     # The same codecs and configurations as the viewer's decode spec: the workers' codec cache is
     # keyed by both, so the chunks' decodes find what the page warmed.
     assert early[0] == {"codecs": spec["codecs"]}, (early, spec)
+    assert not page.errors
+
+
+def test_viewer_module_is_fetched_by_the_page_head(page: Page, server: Server) -> None:
+    # The page imports the viewer from an inline module script, which the browser's preload scanner
+    # cannot read: the head's modulepreload asks for it before the parser gets there.
+    open_viewer(page, server, "big16")
+    bundle, attrs = f"{server.url}/viewer/dist/chromatile.js", f"{server.url}/data/big16.ome.zarr/.zattrs"
+    # The body's first script (the preload) asks for the metadata: the bundle was on its way before.
+    started = page.evaluate("(urls) => urls.map((u) => performance.getEntriesByName(u)[0].startTime)", [bundle, attrs])
+    assert started[0] < started[1], f"bundle asked for at {started[0]:.1f} ms, the metadata at {started[1]:.1f} ms"
+    assert not page.errors
+
+
+def test_minimap_and_its_thumbnail_wait_for_the_first_view(page: Page, server: Server) -> None:
+    thumbnails: list[str] = []
+    page.on("request", lambda r: thumbnails.append(r.url) if r.url.endswith("/thumbnail.png") else None)
+    page.add_init_script(HOLD_VIEW_CHUNKS)
+    page.goto(f"{server.url}/view/big16")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    page.evaluate("() => window.chromatileViewer.ready")
+    page.wait_for_function("window.__held.length > 0")
+    # The view's chunks are held, so the first view cannot be complete: the minimap has drawn nothing and
+    # its thumbnail is not asked for (both competed with the chunks for the main thread and the server).
+    blank = page.evaluate("""() => {
+        const c = document.querySelector('.ct-minimap');
+        return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.every((v) => v === 0);
+    }""")
+    assert blank, "the minimap drew before the first view was complete"
+    assert not thumbnails
+    page.evaluate("""async () => {
+        const v = window.chromatileViewer;
+        const release = () => { while (window.__held.length) window.__held.shift()(); };
+        const until = (ok) => new Promise((resolve) => { const f = () => { release(); ok() ? resolve() : requestAnimationFrame(f); }; f(); });
+        await until(() => v._viewer.complete);
+    }""")
+    page.wait_for_function("document.querySelector('.ct-minimap').dataset.thumbnail === 'store'")
+    assert len(thumbnails) == 1
+    assert not page.errors
+
+
+def test_no_collation_data_is_loaded_before_the_first_view(page: Page, server: Server) -> None:
+    # The first localeCompare (or Intl.Collator) of a page loads the browser's collation data: 8-15 ms of
+    # the main thread here, which the viewer's start does not need (its names are plain identifiers).
+    page.add_init_script("""(() => {
+        window.__collations = [];
+        const localeCompare = String.prototype.localeCompare, Collator = Intl.Collator;
+        String.prototype.localeCompare = function (...args) {
+            window.__collations.push(new Error().stack);
+            return localeCompare.apply(this, args);
+        };
+        Intl.Collator = function (...args) { window.__collations.push(new Error().stack); return new Collator(...args); };
+    })();""")
+    open_viewer(page, server, "big16")
+    assert page.evaluate("() => window.__collations") == []
     assert not page.errors

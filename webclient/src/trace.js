@@ -1,5 +1,5 @@
 // @ts-check
-// The first view's timeline as User Timing entries named `ct:...` (marks `ct:page`, `ct:metadata`,
+// The first view's timeline as User Timing entries named `ct:...` (marks `ct:page`, `ct:metadata`, `ct:webgl`,
 // `ct:first-view`; measures `ct:fetch`, `ct:decode`, `ct:upload`, `ct:draw` per chunk or frame), read by
 // bench/viewer for its breakdown and shown by the browser's performance panel. Only the page's first
 // view is traced: a long session must not grow the performance timeline.

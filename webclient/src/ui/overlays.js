@@ -138,14 +138,19 @@ export function buildMinimap(viewer) {
   });
   viewer.on('open', (src) => {
     const name = src.attrs && src.attrs.chromatile && src.attrs.chromatile.thumbnail;
-    if (name) {
-      storeThumb = true;
-      const img = new Image();
-      img.crossOrigin = 'anonymous';
-      img.onload = () => { thumb = img; canvas.dataset.thumbnail = 'store'; draw(); };
-      img.src = `${src.url}/${name}${src.token ? `?token=${encodeURIComponent(src.token)}` : ''}`;
-    }
-    draw();
+    storeThumb = Boolean(name);
+    // Once the first view is complete: a page's first 2D drawing waits for the GPU process, which held
+    // the main thread (and with it the chunks' responses) 40-120 ms in the middle of the first view on
+    // a software GL (bench/viewer), and the thumbnail's request would compete with the chunks.
+    viewer.whenIdle().then(() => {
+      if (name) {
+        const img = new Image();
+        img.crossOrigin = 'anonymous';
+        img.onload = () => { thumb = img; canvas.dataset.thumbnail = 'store'; draw(); };
+        img.src = `${src.url}/${name}${src.token ? `?token=${encodeURIComponent(src.token)}` : ''}`;
+      }
+      draw();
+    }, () => {});
   });
   viewer.on('view', draw);
   viewer.on('idle', snapshot);
