@@ -1,5 +1,5 @@
 // Viv (the library behind Avivator and Vitessce) opening one OME-Zarr image: bench/viewer's peer column.
-// bench/viv/peer.py serves this bundle and a page at <server>/__viv/ (same origin as the store) with
+// bench/viv/peer.py has the bench server serve this bundle and a page at <server>/viewer/__viv/ (same origin as the store) with
 // ?url=&width=&height=&channels=&lo=&hi=; timings are read from window.viv.
 import { Deck, OrthographicView } from '@deck.gl/core';
 import { MultiscaleImageLayer } from '@vivjs/layers';

@@ -1,8 +1,10 @@
 """Viv, the best peer viewer, on the same store in the same browser: bench/viewer's side-by-side column.
 
 Viv (npm @hms-dbmi/viv, behind Avivator and Vitessce) is a bench-only dev dependency, bundled here with
-esbuild. Its page is answered by Playwright at <server>/__viv/ so it shares the store's origin, as our
-viewer does. Each measure is taken the same way for both viewers, in a fresh browser context (cold
+esbuild. Its page and bundle are served by the bench's own `chromatile serve`, from a copy of our
+viewer's folder with Viv under __viv/ (`site_with_viv`), so it shares the store's origin as our viewer
+does, with no Playwright route: a route makes Playwright pause every request of the context, chunks
+included, and turns its HTTP cache off (until 2026-11-25 23:30 Viv's sessions ran that way). Each measure is taken the same way for both viewers, in a fresh browser context (cold
 cache) per session; sessions of the two viewers alternate (`compare`), so both see the same load:
 
 - first complete view: navigation start to the first frame drawn with every visible tile of the target
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import statistics
 import subprocess
 from pathlib import Path
@@ -113,12 +116,16 @@ def build() -> None:
                     "--format=esm", f"--outfile={BUNDLE}", "--log-level=warning"], cwd=ROOT, check=True)
 
 
-def _serve_page(route: Any) -> None:
-    name = route.request.url.split("/__viv/", 1)[1].split("?", 1)[0]
-    if name == "viv.js":
-        route.fulfill(path=str(BUNDLE), content_type="text/javascript")
-    else:
-        route.fulfill(path=str(HERE / "page.html"), content_type="text/html")
+def site_with_viv(static: Path, out: Path) -> Path:
+    """A copy of our viewer's built folder `static` at `out`, with Viv's page and bundle under __viv/: the
+    folder the bench's server serves as its viewer (CHROMATILE_WEBCLIENT_DIR)."""
+    build()
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(static, out)
+    (out / "__viv").mkdir()
+    shutil.copyfile(HERE / "page.html", out / "__viv" / "index.html")
+    shutil.copyfile(BUNDLE, out / "__viv" / "viv.js")
+    return out
 
 
 def _zstep(page: Any, script: str, finish_args: list[Any]) -> dict[str, Any]:
@@ -147,12 +154,11 @@ def viv_session(browser: Any, base: str, image_id: str, channels: int, limits: t
                 z0: int, z: int) -> dict[str, Any]:
     """Viv on the same image at the same plane, cold cache: the same three measures."""
     ctx = browser.new_context(viewport=VIEWPORT)
-    ctx.route(f"{base}/__viv/**", _serve_page)
     page = ctx.new_page()
     page.add_init_script(RESOURCES)
     query = (f"url={base}/data/{image_id}.ome.zarr&width={VIEWPORT['width']}&height={VIEWPORT['height']}"
              f"&channels={','.join(map(str, range(channels)))}&lo={limits[0]}&hi={limits[1]}&z={z0}")
-    page.goto(f"{base}/__viv/index.html?{query}")
+    page.goto(f"{base}/viewer/__viv/index.html?{query}")
     page.wait_for_function("window.viv && (window.viv.complete >= 0 || window.viv.error)", timeout=120_000)
     error = page.evaluate("() => window.viv.error")
     if error:
