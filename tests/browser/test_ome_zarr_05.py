@@ -199,6 +199,9 @@ V3_CASES: dict[str, dict[str, Any]] = {
     "blosc-v2-keys": dict(chunks=(1, 40, 40), compressors=[BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")],
                           chunk_key_encoding={"name": "v2", "separator": "."}),
     "zstd-dot-separator": dict(chunks=(2, 50, 50), chunk_key_encoding={"name": "default", "separator": "."}),
+    # blosc.js undoes bitshuffle itself; blosclz streams go to numcodecs/blosc.
+    "blosc-zstd-bitshuffle": dict(chunks=(1, 40, 40), compressors=[BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle")]),
+    "blosc-blosclz": dict(chunks=(1, 40, 40), compressors=[BloscCodec(cname="blosclz", clevel=5, shuffle="shuffle")]),
 }
 
 

@@ -3,7 +3,9 @@
 // Zarr v3 pipeline ({codecs: [bytes-to-bytes codecs in encode order], transpose, shape}; the array's
 // `bytes` codec is the dtype's endianness, applied by the worker). Each entry is loaded on first use,
 // so a store only pays for the codecs it uses.
+import { decodeBlosc, warmBlosc } from './blosc.js';
 import { crc32c } from './crc32c.js';
+import { decodeLz4Codec } from './lz4.js';
 
 // numcodecs compiles and instantiates a codec's wasm on its first encode or decode. A round trip of
 // this sample does it when the codec is loaded (warm(): while the metadata is read and the first
@@ -17,13 +19,30 @@ const numcodec = (load) => async (config) => {
   return async (bytes) => new Uint8Array(await codec.decode(bytes));
 };
 
+// Blosc and zstd are decoded by our own small modules (blosc.js, zstd.js: a wasm of zstd's decoder
+// alone), not numcodecs' builds of the whole libraries (600-750 KB each, encoders included, parsed and
+// compiled by every worker before its first chunk). numcodecs stays the fallback for what those do
+// not cover (blosclz and snappy streams, zstd frames that do not declare their size), loaded then only.
 const CODECS = {
-  // Blosc, gzip and zstd decode from their own headers: the config only matters for encoding.
-  blosc: numcodec(() => import('numcodecs/blosc')),
-  zstd: numcodec(() => import('numcodecs/zstd')),
+  // Blosc, gzip and zstd decode from their own headers: the config only matters for encoding (blosc's
+  // cname says which inner decoder to load ahead of the first chunk).
+  blosc: async (config) => {
+    await warmBlosc(config.cname || 'zstd');
+    return decodeBlosc;
+  },
+  zstd: async () => {
+    const { loadZstd, decodeZstdChunk } = await import('./zstd.js');
+    const decoder = await loadZstd();
+    let numcodecs = null;
+    const fallback = async (bytes) => {
+      numcodecs = numcodecs || numcodec(() => import('numcodecs/zstd'))({});
+      return (await numcodecs)(bytes);
+    };
+    return (bytes) => decodeZstdChunk(decoder, bytes, fallback);
+  },
   gzip: numcodec(() => import('numcodecs/gzip')),
   zlib: numcodec(() => import('numcodecs/zlib')),
-  lz4: numcodec(() => import('numcodecs/lz4')),
+  lz4: async () => async (bytes) => decodeLz4Codec(bytes),
   // Zarr v3: a CRC-32C of the bytes, appended; checked, then cut off.
   crc32c: async () => async (bytes) => {
     if (bytes.byteLength < 4) throw new Error('chunk too short for its crc32c checksum');
