@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import Server, assert_close, canvas_size, open_viewer, render
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Page, Response, Route
 from viewer_reference import composite, view_of
 
 pytestmark = pytest.mark.browser
@@ -45,4 +45,24 @@ def test_default_ingest_decodes_exactly_without_numcodecs_blosc(page: Page, serv
     sizes = {r.url.rsplit("/", 1)[1]: len(r.body()) for r in worker_files}
     assert sizes, "the decode worker's files were seen"
     assert max(sizes.values()) < LARGEST_WORKER_FILE, f"a numcodecs build was fetched: {sizes}"
+    assert not page.errors
+
+
+def test_a_page_whose_csp_refuses_data_urls_still_decodes(page: Page, server: Server) -> None:
+    """zstddec fetches its wasm from a data: URL; a page whose Content-Security-Policy refuses that
+    (connect-src 'self', as some embedding sites set) decodes with numcodecs instead, correctly."""
+    def with_csp(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": "connect-src 'self'"})
+
+    page.route("**/view/ramp16", with_csp)
+    worker_files: list[str] = []
+    page.on("request", lambda r: worker_files.append(r.url) if "/dist/worker/" in r.url else None)
+    open_viewer(page, server, "ramp16")
+    got = page.evaluate("""() => { const v = window.chromatileViewer;
+        return { values: v.valuesAt(129, 95), z: v.getState().z, failed: v.stats.requestsFailed }; }""")
+    assert got["failed"] == 0
+    assert [c["value"] for c in got["values"]] == server.arrays["ramp16"][:, got["z"], 95, 129].tolist()
+    assert any("/zstd-" in u for u in worker_files), "the zstd decoder was tried"
+    assert any("/blosc-" in u for u in worker_files), "and numcodecs/blosc decoded instead"
     assert not page.errors

@@ -95,6 +95,9 @@ def write_fixtures(root: Path) -> Fixtures:
         for n in (128, 127):
             codec = numcodecs.Blosc(cname=cname, clevel=5, shuffle=numcodecs.Blosc.SHUFFLE)
             fx.codec(f"blosc {cname} shuffle u8, one block of {n} items", codec, image_like(n, np.dtype("u8"), n))
+    # uint16 blocks that start 2 bytes off a 4-byte boundary (the unshuffle's byte path).
+    fx.codec("blosc zstd shuffle u2 blocksize 2050", numcodecs.Blosc(cname="zstd", shuffle=1, blocksize=2050),
+             image_like(3001, np.dtype("u2"), 11))
     zstd1 = numcodecs.Blosc(cname="zstd", clevel=1, shuffle=numcodecs.Blosc.SHUFFLE)
     lz4 = numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=4096)
     # Items of 3, 16 and 32 bytes (32: more than blosc splits, one stream per block).

@@ -32,7 +32,8 @@ const CODECS = {
   },
   zstd: async () => {
     const { loadZstd, decodeZstdChunk } = await import('./zstd.js');
-    const decoder = await loadZstd();
+    // zstddec fetches its wasm from a data: URL, which a page's Content-Security-Policy may refuse.
+    const decoder = await loadZstd().catch(() => null);
     let numcodecs = null;
     const fallback = async (bytes) => {
       numcodecs = numcodecs || numcodec(() => import('numcodecs/zstd'))({});

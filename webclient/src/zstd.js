@@ -35,14 +35,15 @@ export function zstdExact(decoder, src, size) {
 
 /**
  * Decode a Zarr zstd chunk: with `decoder` when its frame declares its size, else (a frame from a
- * streaming writer, several frames, or corrupt bytes) with `fallback`, which also names what is wrong.
- * @param {ZSTDDecoder} decoder
+ * streaming writer, several frames, or corrupt bytes; or no decoder, see loadZstd) with `fallback`,
+ * which also names what is wrong.
+ * @param {ZSTDDecoder | null} decoder
  * @param {Uint8Array} bytes
  * @param {(bytes: Uint8Array) => Promise<Uint8Array>} fallback
  */
 export async function decodeZstdChunk(decoder, bytes, fallback) {
   const size = frameContentSize(bytes);
-  if (size > 0) {
+  if (decoder && size > 0) {
     try { return zstdExact(decoder, bytes, size); } catch { /* several frames, or corrupt */ }
   }
   return fallback(bytes);
