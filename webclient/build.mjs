@@ -10,8 +10,9 @@
 // The worker is an ES module next to the bundle (dist/worker/decode-worker.js). decode-pool.js starts
 // it through a one-line Blob module importing that URL, so pages on another origin can embed the
 // viewer (a Worker URL must be same-origin with the page; an import from it need only allow CORS).
-// Each codec (numcodecs' wasm builds of c-blosc and zstd are ~0.6 MB each) is its own chunk, fetched
-// by the worker on first use: the bundle carries none of them.
+// Each codec beyond our blosc and lz4 decoders (the zstd decoder 74 KB; numcodecs' builds of c-blosc
+// and zstd, kept as fallbacks, ~0.6-0.75 MB each) is its own chunk, fetched by the worker on first use:
+// the bundle carries none of them.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
