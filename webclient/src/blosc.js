@@ -1,5 +1,6 @@
 // @ts-check
-// Blosc 1 chunks (c-blosc 1.x, header format version 2: what numcodecs, zarr and our ingest write),
+// Blosc 1 chunks (c-blosc 1.x, header format version 2: what numcodecs, zarr and our ingest write;
+// version 1 is blosc before 0.9, 2010, which c-blosc 1.x refuses too),
 // decoded here with small inner decoders: zstd (zstd.js, a wasm of the decoder alone), lz4 and lz4hc
 // (lz4.js), zlib (fflate). numcodecs/blosc (c-blosc with every codec and its encoders, 603 KB) is
 // loaded only for streams of a codec not listed, blosclz and snappy, so every store still opens.
@@ -71,14 +72,6 @@ async function numcodecsBlosc(bytes) {
 }
 
 /**
- * Whether this module decodes chunks of the inner codec `cname` itself (lz4hc writes lz4 streams).
- * @param {string} cname
- */
-export function decodesItself(cname) {
-  return (cname === 'lz4hc' ? 'lz4' : cname) in INNER;
-}
-
-/**
  * Load the inner decoder of `cname` (a store's configured codec) ahead of its first chunk: the zstd
  * wasm is compiled here, not on the first decode. Other codecs load numcodecs/blosc.
  * @param {string} cname
@@ -87,12 +80,13 @@ export function decodesItself(cname) {
 export async function warmBlosc(cname, fallback = numcodecsBlosc) {
   const name = cname === 'lz4hc' ? 'lz4' : cname;
   if (name in INNER) await innerFor(name).catch(() => {}); // decodeBlosc falls back, see there
-  // A round trip of a tiny chunk makes numcodecs compile its wasm now rather than on the first chunk.
+  // Any decode makes numcodecs compile its wasm: now, rather than on the first chunk. (It takes an
+  // empty chunk for an error, which does not matter here.)
   else await fallback(EMPTY_CHUNK).catch(() => {});
 }
 
-// An empty chunk (nbytes 0): decodes to no bytes without touching the inner codec.
-const EMPTY_CHUNK = new Uint8Array([2, 1, 0x13, 1, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0]);
+// A Blosc 1 header of an empty chunk (nbytes 0, cbytes 16).
+const EMPTY_CHUNK = new Uint8Array([2, 1, 0x01, 1, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0]);
 
 /**
  * Decode one Blosc 1 chunk.

@@ -1,5 +1,5 @@
 // @ts-check
-// zstd frames, decoded by zstddec: zstd's own single-file decoder built to wasm (about 56 KB, no
+// zstd frames, decoded by zstddec: zstd's own single-file decoder built to wasm (54 KB, no
 // encoder), where numcodecs/zstd carries the whole library (747 KB of JS with its wasm inlined) that
 // each decode worker had to parse and compile before its first chunk. zstddec needs the decoded size
 // up front: blosc knows it for each of its streams, and a Zarr zstd chunk's frame header declares it
