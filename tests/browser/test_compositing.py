@@ -222,11 +222,21 @@ def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> No
         drew = page.evaluate("() => { const r = window.chromatileViewer._viewer.renderer; "
                              "return [r.lastProgram, r.lastPrefix]; }")
         assert drew == ["plain", first and n <= counts], (n, first, drew)
-    # each of those used is built for its count: no channel-count uniform is left in it
-    used = page.evaluate("() => window.chromatileViewer._viewer.renderer.prefix.filter((p) => p && 'loc' in p)"
-                         ".map((p) => p.loc.u_count === null)")
-    assert used == [True] * 4
+    # each is built for its count: no channel-count uniform is left in it
+    built = page.evaluate("() => window.chromatileViewer._viewer.renderer.prefix.filter((p) => p && 'loc' in p)"
+                          ".map((p) => p.loc.u_count === null)")
+    assert built == [True] * counts
     assert page.evaluate("() => window.__compiles") == compiles
+    assert not page.errors
+
+
+def test_later_programs_are_linked_when_idle_not_by_the_first_change(page: Page, server: Server) -> None:
+    # The programs built after the first view are waited for while the page is idle: the first settings
+    # change used to wait for their links (100-150 ms on this software GL) before its frame.
+    open_viewer(page, server, "many40")
+    page.wait_for_function("""() => { const r = window.chromatileViewer._viewer.renderer;
+        return r.prefix.length > 1 && r.prefix.slice(1).every((p) => p && 'loc' in p) && r.gammaPlain && 'loc' in r.gammaPlain; }""",
+                           timeout=15_000)
     assert not page.errors
 
 

@@ -158,13 +158,24 @@ export class Renderer {
    * the plain program with gamma. The viewer calls this when its first view is complete, so these
    * compiles (a few ms each in the GPU process) do not compete with the first view; until then the
    * plain and general programs draw those views. Each is checked (a query that waits for the GPU
-   * process) only when a frame first uses it.
+   * process) by finishLaterPrograms, or else when a frame first uses it. Returns true the first time.
    */
   buildLaterPrograms() {
-    if (this.prefix.length) return;
+    if (this.prefix.length) return false;
     this.prefix.push(null);
     for (let n = 1; n <= Math.min(PREFIX_COUNTS, this.maxChannels); n++) this.prefix.push(this.#start({ plain: true, prefix: true }, n));
     this.gammaPlain = this.#start({ plain: true, gamma: true }, this.maxChannels);
+    return true;
+  }
+
+  /**
+   * Wait now for the links of the programs buildLaterPrograms started. The viewer calls this when the
+   * page is idle: otherwise the first settings change after the first view waited for them (the
+   * GPU process links them in order), 100-150 ms on a software GL before its frame.
+   */
+  finishLaterPrograms() {
+    for (let n = 1; n < this.prefix.length; n++) this.prefix[n] = this.#ready(this.prefix[n]);
+    this.gammaPlain = this.#ready(this.gammaPlain);
   }
 
   /**

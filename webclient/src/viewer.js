@@ -935,7 +935,12 @@ export class Viewer {
     this.stats.lastFrameMs = performance.now() - t0;
     this.stats.level = p.level;
     this.#complete = (p.complete || this.#withdrawn) && !this.#frameRequested;
-    if (this.#complete) renderer.buildLaterPrograms(); // once: after the first view, not competing with it
+    // Once: after the first view, not competing with it; their links are waited for when the page is
+    // next idle, not by the first settings change.
+    if (this.#complete && renderer.buildLaterPrograms()) {
+      const whenIdle = window.requestIdleCallback || ((/** @type {() => void} */ f) => setTimeout(f, 100));
+      whenIdle(() => { if (!this.#destroyed) renderer.finishLaterPrograms(); }, { timeout: 2000 });
+    }
     this.emit('frame', { complete: p.complete, level: p.level, draws, uncovered: p.uncovered, ms: this.stats.lastFrameMs });
     if (this.#complete) this.#firstView = false;
     if (isTracing()) {
