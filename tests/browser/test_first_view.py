@@ -55,11 +55,7 @@ CANVAS_SIZES = """
   window.__contexts = [];
   window.__resizes = 0;
   HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
-    if (type === 'webgl2' && !this.__made) {
-      this.__made = true;
-      window.__contexts.push([this.width, this.height]);
-      window.__contextAt = performance.now();
-    }
+    if (type === 'webgl2' && !this.__made) { this.__made = true; window.__contexts.push([this.width, this.height]); }
     return getContext.call(this, type, ...rest);
   };
   for (const prop of ['width', 'height']) {
@@ -78,18 +74,6 @@ def test_webgl_context_is_made_at_the_canvas_size_and_never_resized(page: Page, 
                          "size: [window.chromatileViewer.canvas.width, window.chromatileViewer.canvas.height]})")
     assert made["contexts"] == [made["size"]], f"one context, made at the canvas size: {made}"
     assert made["resizes"] == 0, f"the canvas was resized {made['resizes']} times after its context was made"
-    assert not page.errors
-
-
-def test_view_chunks_are_requested_before_the_webgl_context_is_made(page: Page, server: Server) -> None:
-    page.add_init_script(CANVAS_SIZES)
-    open_viewer(page, server, "big16")
-    # Making the context and compiling its programs holds the main thread on a software GL: the view's
-    # fetches are on their way by then.
-    first, made = page.evaluate(r"""() => [Math.min(...performance.getEntriesByType('resource')
-        .filter((r) => /\/big16\.ome\.zarr\/\d+\/\d+\/\d+\/\d+\/\d+\/\d+$/.test(r.name)).map((r) => r.startTime)),
-        window.__contextAt]""")
-    assert first < made, f"first chunk request at {first:.1f} ms, WebGL context made at {made:.1f} ms"
     assert not page.errors
 
 

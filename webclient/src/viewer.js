@@ -200,7 +200,6 @@ export class Viewer {
 
     this.ready = this.#open().catch((err) => {
       this.error = err;
-      if (this.#loader) this.#loader.destroy();
       if (this.#pool) { this.#pool.destroy(); this.#pool = null; }
       const kind = err instanceof WebGLUnavailable ? 'webgl' : err instanceof StoreError ? 'store' : 'error';
       this.showMessage(kind, err.message);
@@ -222,23 +221,21 @@ export class Viewer {
     const pool = new DecodePool();
     this.#pool = pool;
     mark('store-open');
-    // The metadata is read first (the page's preloaded responses are usually in by now), then the view's
-    // chunks are asked for, and only then is the WebGL context made: on a software GL making it holds
-    // the main thread for 30-250 ms (bench/viewer), and the fetches now overlap that wait.
-    let source;
-    try {
-      if (!this.options.source) throw new StoreError('No image source given.');
-      source = await openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null });
-    } catch (err) {
-      this.#makeRenderer(null); // a browser without WebGL2 hears that first
-      throw err;
-    }
+    // The metadata is read (or the page's preloaded responses adopted) while the WebGL context is
+    // made and its programs compiled, which holds the main thread on a software GL.
+    const opening = this.options.source
+      ? openImage(this.options.source, { token: this.options.token || null, image: this.options.image || null }) : null;
+    if (opening) opening.catch(() => {}); // reported below, unless WebGL is missing (reported first)
+    const renderer = new Renderer(this.canvas);
+    this.#renderer = renderer;
+    mark('webgl');
+    if (!opening) throw new StoreError('No image source given.');
+    const source = await opening;
     if (this.#destroyed) return;
     mark('metadata');
     this.#source = source;
     pool.warm(source.levels[0].compressor);
-    // Its GL context comes with the renderer, made later in this same task: before any chunk can arrive.
-    const cache = new TextureCache(null, { channels: source.sizeC, dtype: source.dtype,
+    const cache = new TextureCache(renderer.gl, { channels: source.sizeC, dtype: source.dtype,
       budgetBytes: this.options.budgetMB * 1024 * 1024, stats: this.stats });
     this.#cache = cache;
     this.#loader = new TileLoader(source, cache, pool, this.stats, this.options.maxRequests, {
@@ -259,38 +256,24 @@ export class Viewer {
     this.fit({ silent: true });
     // The store's saved shader ("Save as default"), then the link's own: run only where allowed.
     const saved = source.attrs && source.attrs.chromatile;
-    const { shader, definitions, ...rest } = this.options.initialState || {};
-    // A shader or definitions (the store's, the link's) are compiled with the renderer: made first then.
-    if ((saved && (saved.shader || saved.definitions)) || shader !== undefined || definitions) this.#makeRenderer(cache);
     if (saved && (saved.shader || saved.definitions)) this.#applyUntrusted({ shader: saved.shader, definitions: saved.definitions });
     // Channels whose saved colormap was not defined (not allowed, or it failed) show their colour.
     for (const ch of [...this.#state.channels, ...this.#defaults]) if (!this.colormaps.includes(ch.colormap)) ch.colormap = 'color';
     if (this.options.initialState) {
+      const { shader, definitions, ...rest } = this.options.initialState;
       if (shader !== undefined || definitions) this.#applyUntrusted({ shader, definitions });
       // A hand-edited or stale link must not stop the image from opening: say what was ignored.
       try { this.setState(this.#knownColormaps(rest), { silent: true }); } catch (err) {
         this.showMessage('state', `Part of the saved view state was ignored: ${/** @type {Error} */ (err).message}`);
       }
     }
-    // The view's chunks are asked for now, not after the panel is built and the next animation frame
-    // (that wait was a fifth of the first view), and before the WebGL context is made (see above).
-    this.#schedule(this.#plan(true));
-    if (!this.#renderer) this.#makeRenderer(cache);
     this.#resizeObserver = new ResizeObserver(() => { if (this.#resizeCanvas()) this.invalidate(true); });
     this.#resizeObserver.observe(this.stage);
+    // The view's chunks are asked for now, not after the panel is built and the next animation frame:
+    // that wait was a fifth of the first view (bench/viewer's "to the first chunk request").
+    this.#schedule(this.#plan(true));
     this.emit('open', source);
     this.invalidate(true);
-  }
-
-  /**
-   * The WebGL2 renderer (context and programs), and with it the texture cache's GL context.
-   * @param {TextureCache | null} cache
-   */
-  #makeRenderer(cache) {
-    const renderer = new Renderer(this.canvas);
-    this.#renderer = renderer;
-    if (cache) cache.gl = renderer.gl;
-    mark('webgl');
   }
 
   // ---- read-only views of the state -------------------------------------------------------------
