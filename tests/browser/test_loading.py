@@ -399,3 +399,30 @@ def test_a_z_jump_draws_no_coarse_frame_while_its_tiles_are_decoding(page: Page,
     assert page.evaluate("() => window.__drawn") == [], "plane 0 stayed on screen, nothing drawn yet"
     page.evaluate("async () => { window.__open.fine(); await window.__v.whenIdle(); }")
     assert page.evaluate("() => window.__drawn") == [0], "one frame, the complete plane 2 at level 0"
+
+
+def test_chunks_loaded_ahead_wait_while_a_settings_change_is_drawn(page: Page, server: Server) -> None:
+    # On a software GL the decoders and the frame share the same cores: while the frame of a settings
+    # change (here a contrast window) is pending, prefetched chunks are not handed to the decoders; once
+    # it is drawn, they are.
+    workers = plane_0_with_plane_1_held(page, server)
+    plane1 = "() => window.__decodes.filter((u) => /zarr\\/\\d+\\/0\\/\\d+\\/1\\//.test(u)).length"
+    assert page.evaluate(plane1) == 2 * workers
+    # Animation frames wait for the test, so the change's frame stays pending.
+    page.evaluate("""() => {
+        const raf = window.requestAnimationFrame.bind(window);
+        window.__frames = [];
+        window.requestAnimationFrame = (f) => { window.__frames.push(f); return 0; };
+        window.__releaseFrames = () => { window.requestAnimationFrame = raf; window.__frames.splice(0).forEach((f) => raf(f)); };
+        const v = window.__v, [lo, hi] = v.getState().channels[0].window;
+        v.setChannel(0, {window: [lo + 100, hi - 100]});
+        window.__openGate();
+    }""")
+    # The held decodes finish; the 24 waiting chunks stay where they are.
+    page.wait_for_function("window.__v._viewer.pool.pending.size === 0", polling=50)
+    assert page.evaluate("() => window.__v.queued") == 24
+    assert page.evaluate(plane1) == 2 * workers
+    page.evaluate("() => window.__releaseFrames()")
+    page.wait_for_function("window.__v.queued === 0")
+    assert page.evaluate(plane1) >= 2 * workers + 24, "the waiting chunks were decoded once the frame was drawn"
+    assert not page.errors

@@ -34,6 +34,8 @@ export class TileLoader {
   // it waits here and goes in the plan's order. Posted to the workers at once, the prefetch of the old
   // plane's neighbours sat queued there (decoded, then thrown away) ahead of a Z jump's new plane.
   #decoding = 0;
+  // While set, chunks loaded ahead wait here for their decode (the view's own still go at once).
+  #holdAhead = false;
   /** @type {Array<{key: string, req: {controller: AbortController}, go: () => void, stop: (err: Error) => void}>} */
   #toDecode = [];
   #destroyed = false;
@@ -84,6 +86,18 @@ export class TileLoader {
 
   /** Requests the last plan wanted that wait for a free slot. */
   get waiting() { return this.#waiting; }
+
+  /**
+   * Hold (or release) the decodes of chunks loaded ahead of need (margin, prefetch): the viewer holds
+   * them while the frame of a settings change is pending, so that on a software GL the decoders do not
+   * take the cores that frame is drawn on. Decodes already started finish.
+   * @param {boolean} on
+   */
+  holdAhead(on) {
+    if (this.#holdAhead === on) return;
+    this.#holdAhead = on;
+    if (!on) this.#startWaiting();
+  }
 
   /**
    * Follow a plan: abort what it no longer wants, start what it wants in its order while slots are
@@ -157,22 +171,29 @@ export class TileLoader {
    */
   #decodeTurn(key, req) {
     const rank = this.#rank.get(key) ?? Infinity;
-    if (rank < this.#urgent || this.#decoding < this.maxDecodes) { this.#decoding++; return Promise.resolve(); }
+    if (rank < this.#urgent || (!this.#holdAhead && this.#decoding < this.maxDecodes)) { this.#decoding++; return Promise.resolve(); }
     return new Promise((go, stop) => { this.#toDecode.push({ key, req, go, stop }); });
   }
 
   /** A decode finished: the most wanted chunk waiting takes its place, and a fetch may start. */
   #decodeDone() {
     this.#decoding--;
-    if (this.#destroyed || !this.#toDecode.length) return;
-    let best = 0;
+    this.#startWaiting();
+  }
+
+  /** The most wanted chunks waiting for a decoder get one while fewer than `maxDecodes` decode. */
+  #startWaiting() {
+    if (this.#destroyed || this.#holdAhead || !this.#toDecode.length) return;
     const rank = (/** @type {string} */ key) => this.#rank.get(key) ?? Infinity;
-    for (let i = 1; i < this.#toDecode.length; i++) {
-      if (rank(this.#toDecode[i].key) < rank(this.#toDecode[best].key)) best = i;
+    while (this.#toDecode.length && this.#decoding < this.maxDecodes) {
+      let best = 0;
+      for (let i = 1; i < this.#toDecode.length; i++) {
+        if (rank(this.#toDecode[i].key) < rank(this.#toDecode[best].key)) best = i;
+      }
+      const [next] = this.#toDecode.splice(best, 1);
+      this.#decoding++;
+      next.go();
     }
-    const [next] = this.#toDecode.splice(best, 1);
-    this.#decoding++;
-    next.go();
     this.#fill();
   }
 

@@ -163,6 +163,8 @@ export class Viewer {
   #userMs = Infinity;
   /** Signalled once the GPU has drawn the last frame submitted. @type {WebGLSync | null} */
   #lastFrameSync = null;
+  /** Whether #releaseAhead is waiting for the GPU. */
+  #releasing = false;
   /** What the canvas shows: the last drawn frame's tiles and render settings, and its top plane [t, z]. */
   #shownTiles = '';
   #shownSettings = '';
@@ -766,6 +768,9 @@ export class Viewer {
   /** Ask for a redraw next frame (and a new loading plan when `schedule`). */
   invalidate(schedule = false) {
     if (schedule) this.#needSchedule = true;
+    // A change of the picture alone (settings, not the view): chunks loaded ahead wait for their
+    // decodes until its frame is drawn (bench/viewer's contrast change, right after the first view).
+    else if (this.#loader && !this.#firstView) this.#loader.holdAhead(true);
     this.#complete = false;
     this.#redrawWanted = true;
     this.#requestFrame();
@@ -867,6 +872,7 @@ export class Viewer {
     const tiles = p.draw.map((d) => tileKey(d.level, d.t, d.z, d.ty, d.tx)).join(' ');
     const settings = this.#renderSettings(s);
     if (tiles && tiles === this.#shownTiles && settings === this.#shownSettings) {
+      loader.holdAhead(false);
       this.#complete = (p.complete || this.#withdrawn) && !this.#frameRequested;
       if (this.#complete) this.#idle();
       return;
@@ -907,6 +913,7 @@ export class Viewer {
     const gl = renderer.gl;
     if (this.#lastFrameSync) gl.deleteSync(this.#lastFrameSync);
     this.#lastFrameSync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    this.#releaseAhead();
     this.#shownTiles = tiles;
     this.#shownSettings = settings;
     this.#shownCovered = tiles !== '' && p.uncovered === 0;
@@ -948,6 +955,20 @@ export class Viewer {
   #renderSettings(s) {
     return JSON.stringify([s.view, s.channels, s.blend, this.#shader && this.#shader.code, this.#controlValues,
       [...this.#colormapDefs], [...this.#blendDefs], this.canvas.width, this.canvas.height, this.#dpr]);
+  }
+
+  /** Let chunks loaded ahead decode again (see invalidate) once the GPU has drawn the last frame. */
+  #releaseAhead() {
+    if (this.#releasing) return;
+    const check = () => {
+      const loader = this.#loader, renderer = this.#renderer;
+      if (!loader || !renderer || this.#destroyed) { this.#releasing = false; return; }
+      if (this.#gpuBusy(renderer.gl)) { requestAnimationFrame(check); return; }
+      this.#releasing = false;
+      loader.holdAhead(false);
+    };
+    this.#releasing = true;
+    check();
   }
 
   /**
