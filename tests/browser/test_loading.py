@@ -117,15 +117,17 @@ def test_requests_for_tiles_that_left_the_view_are_cancelled(page: Page, server:
     slow(0)
     render(page, {"channels": CHANNELS})
     stats = page.evaluate("() => window.chromatileViewer.stats")
-    assert stats["requestsAborted"] > 0
-    # the browser reports a cancelled request asynchronously: wait for the report, don't sample the list
-    if not failed:
-        page.wait_for_event("requestfailed", timeout=15_000)
-    aborted = [chunk_of(u) for u, _ in failed]
-    assert aborted and all(c and c[0] == 0 and c[4] <= 3 and c[5] <= 3 for c in aborted), \
-        "the browser saw the old view's level-0 requests cancelled"
-    assert stats["requestsFailed"] == 0
-    assert not page.locator(".ct-message").count()
+    assert stats["requestsAborted"] > 0, stats
+    # The browser reports a cancelled request asynchronously: wait for the report, don't sample the list.
+    # Only chunk requests count: the minimap's thumbnail, asked for once the first view is complete, may
+    # still be on its way under the emulated latency (this test failed once in ~5 full runs, cause unseen).
+    if not any(chunk_of(u) for u, _ in failed):
+        page.wait_for_event("requestfailed", predicate=lambda r: chunk_of(r.url) is not None, timeout=15_000)
+    aborted = [c for u, _ in failed if (c := chunk_of(u))]
+    assert aborted and all(c[0] == 0 and c[4] <= 3 and c[5] <= 3 for c in aborted), \
+        f"the browser saw the old view's level-0 requests cancelled: {failed}"
+    assert stats["requestsFailed"] == 0, stats
+    assert not page.locator(".ct-message").count(), page.locator(".ct-message").all_inner_texts()
 
 
 def test_requests_in_flight_are_capped(page: Page, server: Server, slow: Any) -> None:
