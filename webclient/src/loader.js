@@ -87,6 +87,9 @@ export class TileLoader {
   /** Requests the last plan wanted that wait for a free slot. */
   get waiting() { return this.#waiting; }
 
+  /** Whether chunks loaded ahead are held (see holdAhead). */
+  get aheadHeld() { return this.#holdAhead; }
+
   /**
    * Hold (or release) the decodes of chunks loaded ahead of need (margin, prefetch): the viewer holds
    * them while the frame of a settings change is pending, so that on a software GL the decoders do not

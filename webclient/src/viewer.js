@@ -959,7 +959,7 @@ export class Viewer {
 
   /** Let chunks loaded ahead decode again (see invalidate) once the GPU has drawn the last frame. */
   #releaseAhead() {
-    if (this.#releasing) return;
+    if (this.#releasing || !this.#loader || !this.#loader.aheadHeld) return;
     const check = () => {
       const loader = this.#loader, renderer = this.#renderer;
       if (!loader || !renderer || this.#destroyed) { this.#releasing = false; return; }
