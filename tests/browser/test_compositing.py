@@ -191,20 +191,22 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
     # Max blend: the last channel is the brightest, so it shows only if it is drawn.
     channels[-1] = channel("#ffffff", [0, 65535])
     check(page, server, image_id, channels, blend="max", view=view)
-    # Toggling channels on and off never recompiles the program.
+    # Toggling channels on and off: each new set of visible channels builds its own program once,
+    # after its first frame (drawn by the program built at start); going back to one compiles nothing.
     for c in range(0, n, 3):
         channels[c]["visible"] = False
     check(page, server, image_id, channels, view=view)
     channels = [dict(ch, visible=True) for ch in channels]
     check(page, server, image_id, channels, view=view)
-    assert page.evaluate("() => window.__compiles") == compiles
+    assert page.evaluate("() => window.__compiles") == compiles + 3  # all, max blend, two thirds
     assert not page.errors
 
 
 def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> None:
     # The usual view has a program for each small count N of channels 0..N-1 visible (its loop
-    # unrolled, layers constant) next to the one for any visible channels: each draws exactly, with
-    # channels toggled on and off, and nothing compiles.
+    # unrolled, layers constant), built after the first view: each draws exactly, with channels toggled
+    # on and off, and nothing compiles for them. Other sets of visible channels are drawn by the plain
+    # program for any channels until their own (mapped) program is built: one compile each.
     page.add_init_script(COUNT_COMPILES)
     open_viewer(page, server, "many40")
     compiles = page.evaluate("() => window.__compiles")
@@ -221,12 +223,15 @@ def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> No
         check(page, server, "many40", channels, view=view)
         drew = page.evaluate("() => { const r = window.chromatileViewer._viewer.renderer; "
                              "return [r.lastProgram, r.lastPrefix]; }")
-        assert drew == ["plain", first and n <= counts], (n, first, drew)
+        if first and n <= counts:
+            assert drew == ["plain", True], (n, first, drew)
+        else:
+            assert drew in (["plain", False], ["mapped", False]), (n, first, drew)
     # each is built for its count: no channel-count uniform is left in it
     built = page.evaluate("() => window.chromatileViewer._viewer.renderer.prefix.filter((p) => p && 'loc' in p)"
                           ".map((p) => p.loc.u_count === null)")
     assert built == [True] * counts
-    assert page.evaluate("() => window.__compiles") == compiles
+    assert page.evaluate("() => window.__compiles") == compiles + 3  # counts + 1; 3 and 1 spread out
     assert not page.errors
 
 
@@ -240,10 +245,67 @@ def test_later_programs_are_linked_when_idle_not_by_the_first_change(page: Page,
     assert not page.errors
 
 
-def test_plain_and_general_programs_switch_without_compiling(page: Page, server: Server) -> None:
-    # `color` + `additive` (the usual view) draws with a plain program, anything else with the
-    # general one; all are built by the time the first view is complete, so every switch is exact
-    # and compiles nothing.
+def recolour_until_mapped(page: Page, server: Server, image_id: str, channels: list[dict[str, Any]],
+                          blend: str, view: dict[str, Any] = VIEW, index: int = 0) -> None:
+    """Contrast changes of channel `index`, each frame checked against the reference, until a frame is
+    drawn by the view's own (mapped) program; at most 10 (one suffices without parallel compiles)."""
+    used = "() => window.chromatileViewer._viewer.renderer.lastProgram"
+    lo, hi = channels[index]["window"]
+    for k in range(10):
+        channels[index]["window"] = [lo + (k + 1) * (hi - lo) / 40, hi - (k + 1) * (hi - lo) / 50]
+        check(page, server, image_id, channels, blend=blend, view=view)
+        if page.evaluate(used) == "mapped":
+            return
+    raise AssertionError(f"10 frames of the same colormaps, none drawn by their own program: {page.evaluate(used)}")
+
+
+@pytest.mark.parametrize("blend", ["additive", "max"])
+def test_other_colormaps_get_a_program_of_their_own(page: Page, server: Server, blend: str) -> None:
+    # A view with other colormaps (or blend max) is drawn at once by the general program, which calls
+    # every colormap and blend at every pixel on a software GL; the view's own program (its colormaps
+    # written out per channel) is built beside that frame and draws the next ones, exactly.
+    page.add_init_script(COUNT_COMPILES)
+    open_viewer(page, server, "ramp16")
+    used = "() => window.chromatileViewer._viewer.renderer.lastProgram"
+    # gamma with invert, invert alone (folded into the window), and both colormaps of the pair
+    channels = [channel("#ffcc00", [0, 64000], invert=True), channel("#3050ff", [0, 60000], gamma=1.5, invert=True)]
+    check(page, server, "ramp16", channels)  # the view's tiles in: the next change is one frame
+    compiles = page.evaluate("() => window.__compiles")
+    channels[0]["colormap"], channels[1]["colormap"] = "fire", "viridis"
+    check(page, server, "ramp16", channels, blend=blend)
+    assert page.evaluate(used) == "general"
+    recolour_until_mapped(page, server, "ramp16", channels, blend)
+    assert page.evaluate("() => window.__compiles") == compiles + 1
+    # another mix: its own program too; back to the first: kept, nothing compiles
+    channels[1]["colormap"] = "magma"
+    check(page, server, "ramp16", channels, blend=blend)
+    recolour_until_mapped(page, server, "ramp16", channels, blend)
+    channels[1]["colormap"] = "viridis"
+    check(page, server, "ramp16", channels, blend=blend)
+    assert page.evaluate(used) == "mapped"
+    assert page.evaluate("() => window.__compiles") == compiles + 2
+    assert not page.errors
+
+
+def test_mapped_programs_for_channels_spread_over_the_layers(page: Page, server: Server) -> None:
+    # Visible channels other than 0..n-1: each reads its own texture layer.
+    open_viewer(page, server, "six8")
+    colours = ["#ff0000", "#00ff00", "#0000ff", "#ffff00", "#ff00ff", "#00ffff"]
+    maps = ["ice", "color", "magma", "grey", "fire", "viridis"]
+    channels = [channel(c, [10 + 5 * i, 240 - 7 * i], gamma=[1, 0.7, 1.3, 1, 2, 0.5][i], invert=i == 4,
+                        colormap=maps[i], visible=i not in (0, 3)) for i, c in enumerate(colours)]
+    view = {"center": [48, 32], "zoom": 1}
+    check(page, server, "six8", channels, view=view)
+    recolour_until_mapped(page, server, "six8", channels, "additive", view, index=1)
+    assert page.evaluate("() => window.chromatileViewer._viewer.renderer.lastPrefix") is False
+    assert not page.errors
+
+
+def test_plain_and_general_programs_switch_without_waiting_for_a_compile(page: Page, server: Server) -> None:
+    # `color` + `additive` (the usual view) draws with a plain program, anything else at once with the
+    # general one; both are built by the time the first view is complete, so every switch is exact and
+    # waits for no compile. The only compiles are those of each new mix's own program (viridis; blend
+    # max; gamma), started after their first frame.
     page.add_init_script(COUNT_COMPILES)
     open_viewer(page, server, "ramp16")
     compiles = page.evaluate("() => window.__compiles")
@@ -265,4 +327,4 @@ def test_plain_and_general_programs_switch_without_compiling(page: Page, server:
     assert page.evaluate(used) == "plain"
     check(page, server, "ramp16", [channel("#ffffff", [30000, 30000], invert=True), channel("#0000ff", [20000, 10000], invert=True)])
     assert page.evaluate(used) == "plain"
-    assert page.evaluate("() => window.__compiles") == compiles
+    assert page.evaluate("() => window.__compiles") == compiles + 3

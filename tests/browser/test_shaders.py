@@ -87,6 +87,16 @@ def test_runtime_colormap_and_blend(page: Page, server: Server) -> None:
     exp = expected(server, "ramp16", 0, channels, "screen", VIEW, canvas_size(page))
     assert_close(got, exp)
     assert got[:192].std() > 20
+    # Contrast changes of the same mix: drawn, exactly, by its own program (with dusk and screen) once
+    # it is built (the next frame on a GPU without parallel shader compiles).
+    used = "() => window.chromatileViewer._viewer.renderer.lastProgram"
+    for k in range(10):
+        channels[0]["window"] = [5000 + 700 * k, 50000 - 900 * k]
+        got = render(page, {"channels": channels})
+        assert_close(got, expected(server, "ramp16", 0, channels, "screen", VIEW, canvas_size(page)))
+        if page.evaluate(used) == "mapped":
+            break
+    assert page.evaluate(used) == "mapped"
     # Built-in colormaps keep their ids: the other channel's viridis is unchanged next to it.
     channels[1]["colormap"] = "viridis"
     got = render(page, {"channels": channels, "blend": "additive"})

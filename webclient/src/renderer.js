@@ -39,11 +39,18 @@ const UNIFORMS = /** @type {const} */ (['u_rect', 'u_tile', 'u_origin', 'u_scale
  * unrolled with constant layers (about 20 % less per frame on software GL than a layer from a uniform).
  */
 export const PREFIX_COUNTS = 6;
+/** Most visible channels a mapped program is built for (more take the plain or general program). */
+export const MAPPED_MAX = 64;
+/** Mapped programs kept (each a distinct mix of colormaps, gamma, invert and blend). */
+const MAPPED_KEPT = 8;
 
 /** @typedef {{program: WebGLProgram, loc: Record<string, WebGLUniformLocation | null>}} Linked */
 /** @typedef {{program: WebGLProgram, fragment: WebGLShader, src: ReturnType<typeof buildProgramSources>}} Started */
 
 export class Renderer {
+  /** A mapped program to start once this frame is drawn (#startMapped). @type {(() => void) | null} */
+  #mappedToStart = null;
+
   /** @param {HTMLCanvasElement} canvas */
   constructor(canvas) {
     // preserveDrawingBuffer so PNG export and tests can read the last frame at any time.
@@ -78,7 +85,12 @@ export class Renderer {
     this.gammaPlain = null;
     /** Whether `program` holds a compositing shader (then `plain` is never used). */
     this.userComposite = false;
-    /** The program of the last frame ('plain' or 'general'), for tests and benchmarks. */
+    /** The user colormaps and blends `program` was built with (mapped programs are built with them too). @type {ProgramParts} */
+    this.userParts = {};
+    /** Mapped programs (see #mappedFor) by their view's key, least recently used first. @type {Map<string, Started | Linked | null>} */
+    this.mapped = new Map();
+    this.parallelCompile = gl.getExtension('KHR_parallel_shader_compile');
+    /** The program of the last frame ('plain', 'mapped' or 'general'), for tests and benchmarks. */
     this.lastProgram = '';
     /** Whether the last frame's program was one for channels 0..N-1 (see PREFIX_COUNTS). */
     this.lastPrefix = false;
@@ -212,6 +224,9 @@ export class Renderer {
     this.loc = built.loc;
     this.colormaps = [...COLORMAPS, ...(parts.colormaps || []).map((c) => c[0])];
     this.blends = [...BLENDS, ...(parts.blends || []).map((b) => b[0])];
+    this.userParts = { colormaps: parts.colormaps, blends: parts.blends };
+    for (const m of this.mapped.values()) if (m) gl.deleteProgram(m.program);
+    this.mapped.clear();
     this.controlTypes = controlTypes;
     this.controlLoc = controlTypes.map((c) => gl.getUniformLocation(built.program, c.name));
     this.userComposite = Boolean(parts.composite);
@@ -237,9 +252,11 @@ export class Renderer {
     gl.viewport(0, 0, W, H);
     gl.clearColor(0, 0, 0, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    // The plain programs need every visible channel drawn `color` (gamma 1, or the one with gamma);
-    // anything else, or a compositing shader, takes the general program. The prefix programs need the
-    // visible channels to be channels 0..n-1.
+    // The usual view (every visible channel `color`, blend `additive`) of channels 0..n-1, n small and
+    // gamma 1, has its program built after the first view (prefix). Any other view without a compositing
+    // shader gets its own (mapped) program, built beside its first frame; until then the plain program
+    // (with gamma: its variant, once built) or, for other colormaps and blends, the general one draws
+    // the same picture.
     let visible = 0, hidden = false, prefix = true, gamma = false, plain = builtin || (!this.userComposite && blend === 'additive');
     for (const ch of channels) {
       if (!ch.visible) { hidden = true; continue; }
@@ -252,12 +269,17 @@ export class Renderer {
     const n = Math.min(visible, this.maxChannels);
     /** @type {Linked | null} */
     let chosen = null;
-    if (plain && gamma) chosen = this.gammaPlain = this.#ready(this.gammaPlain);
-    else if (plain && prefix && n < this.prefix.length) chosen = this.prefix[n] = this.#ready(this.prefix[n]);
-    if (plain && gamma && !chosen) plain = false; // not built yet: the general program has gamma too
-    const { program, loc } = chosen || (plain ? this.plain : { program: this.program, loc: this.loc });
-    this.lastProgram = plain ? 'plain' : 'general';
-    this.lastPrefix = Boolean(chosen) && !gamma;
+    if (plain && !gamma && prefix && n < this.prefix.length) chosen = this.prefix[n] = this.#ready(this.prefix[n]);
+    const byPrefix = Boolean(chosen);
+    const mapped = !chosen && !builtin && !this.userComposite && n > 0 && n <= MAPPED_MAX
+      ? this.#mappedFor(channels, blend, prefix, n) : null;
+    if (!chosen && !mapped && plain && gamma) {
+      chosen = this.gammaPlain = this.#ready(this.gammaPlain);
+      if (!chosen) plain = false; // not built yet: the general program has gamma too
+    }
+    const { program, loc } = mapped || chosen || (plain ? this.plain : { program: this.program, loc: this.loc });
+    this.lastProgram = mapped ? 'mapped' : plain ? 'plain' : 'general';
+    this.lastPrefix = byPrefix;
     gl.useProgram(program);
     gl.bindVertexArray(this.vao);
     for (let c = 0, i = 0; c < channels.length && i < n; c++) {
@@ -270,7 +292,8 @@ export class Renderer {
       // the shader computes (v - lo) * f, in float32: f from the float32 bounds, so lo gives 0 and hi 1
       const f = 1 / (Math.fround(hi) - Math.fround(lo));
       // invert folded into the window where gamma is 1: 1 - clamp((v - lo) * f) = clamp((v - hi) * -f)
-      const flip = plain && !gamma && ch.invert;
+      // (a mapped program inverts the channels with gamma itself, the plain one with gamma all of them)
+      const flip = ch.invert && (mapped ? !(ch.gamma > 0 && ch.gamma !== 1) : plain && !gamma);
       const rgb = parseInt(ch.color.slice(1), 16);
       const mode = Math.max(0, this.colormaps.indexOf(ch.colormap)) * 2 + (ch.invert ? 1 : 0);
       this.window.set([flip ? hi : lo, flip ? -f : f, ch.gamma > 0 ? ch.gamma : 1, c], 4 * i);
@@ -298,7 +321,62 @@ export class Renderer {
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
       draws++;
     }
+    if (this.#mappedToStart) { this.#mappedToStart(); this.#mappedToStart = null; }
     return draws;
+  }
+
+  /**
+   * The mapped program of this view (its visible channels' colormaps, gamma and invert, and the blend),
+   * or null while it compiles: the first frame of a new mix starts it (the GPU process compiles it
+   * beside the frames the general program draws meanwhile, the same picture) and a later frame takes it
+   * once built. Programs that fail to build stay null (the general program draws those views). The
+   * MAPPED_KEPT most recently used are kept.
+   * @param {ChannelSettings[]} channels
+   * @param {string} blend
+   * @param {boolean} prefix whether the visible channels are 0..n-1
+   * @param {number} n
+   * @returns {Linked | null}
+   */
+  #mappedFor(channels, blend, prefix, n) {
+    /** @type {import('./shader-builder.js').MappedChannel[]} */
+    const mix = [];
+    for (const ch of channels) {
+      if (!ch.visible || mix.length === n) continue;
+      const gamma = ch.gamma > 0 && ch.gamma !== 1;
+      mix.push({ colormap: this.colormaps[Math.max(0, this.colormaps.indexOf(ch.colormap))], gamma, invert: gamma && ch.invert });
+    }
+    const blendName = this.blends[Math.max(0, this.blends.indexOf(blend))];
+    const key = JSON.stringify([prefix, blendName, mix]);
+    let e = this.mapped.get(key);
+    if (e === undefined) {
+      this.#mappedToStart = () => this.#startMapped(key, { ...this.userParts, mapped: mix, blend: blendName, prefix }, n);
+      return null;
+    }
+    this.mapped.delete(key);
+    this.mapped.set(key, e);
+    if (e && !('loc' in e)) {
+      if (this.parallelCompile && !this.gl.getProgramParameter(e.program, this.parallelCompile.COMPLETION_STATUS_KHR)) return null;
+      e = this.#ready(e);
+      this.mapped.set(key, e);
+    }
+    return e;
+  }
+
+  /**
+   * Start building a mapped program (see #mappedFor), after the frame's draw calls: the GPU process
+   * runs commands in order, and the frame must not wait for this compile. Without
+   * KHR_parallel_shader_compile (SwiftShader has none), the frame after next waits for its link.
+   * @param {string} key
+   * @param {ProgramParts} parts
+   * @param {number} n
+   */
+  #startMapped(key, parts, n) {
+    this.mapped.set(key, this.#start(parts, n));
+    if (this.mapped.size <= MAPPED_KEPT) return;
+    const oldKey = /** @type {string} */ (this.mapped.keys().next().value);
+    const old = this.mapped.get(oldKey);
+    if (old) this.gl.deleteProgram(old.program);
+    this.mapped.delete(oldKey);
   }
 
   /**

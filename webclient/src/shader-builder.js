@@ -78,6 +78,15 @@ export class ShaderError extends Error {
  * @property {boolean} [prefix] the program draws exactly channels 0..maxChannels-1, channel i from
  *   texture layer i (PREFIX_CHANNELS)
  * @property {boolean} [gamma] with `plain`: each channel's gamma and invert applied (PLAIN_GAMMA)
+ * @property {MappedChannel[]} [mapped] without `composite`: the built-in compositing written out for
+ *   exactly these visible channels, each with its own colormap (see mappedComposite)
+ * @property {string} [blend] with `mapped`: the blend mode's name
+ */
+
+/**
+ * One visible channel of a `mapped` program: its colormap's name, whether its gamma is other than 1,
+ * and whether it is inverted (used with gamma only: without, the renderer folds invert into the window).
+ * @typedef {{colormap: string, gamma: boolean, invert: boolean}} MappedChannel
  */
 
 const RESERVED = new Set(['channelCount', 'raw', 'windowed', 'channelColor', 'channelColormap', 'blendMode',
@@ -248,6 +257,25 @@ function dispatcher(kind, names, signature, args) {
 }
 
 /**
+ * The built-in compositing (composite.builtin.glsl) written out for one view: each visible channel's
+ * window, gamma where it has one, and its own colormap, folded with the blend `blend`. A software GL
+ * runs every branch at every pixel, so the dispatch over every colormap and blend that the built-in
+ * loop calls cost a frame 2.4-2.7x the bare composite (bench/viewer --recolour); this has none.
+ * Names are identifiers checked when defined (file names of shaders/, checkDefinition).
+ * @param {MappedChannel[]} channels
+ * @param {string} blend
+ */
+function mappedComposite(channels, blend) {
+  const steps = channels.map((ch, i) => [
+    `  t = clamp((raw(${i}) - u_window[${i}].x) * u_window[${i}].y, 0.0, 1.0);`,
+    ch.gamma ? `  t = t > 0.0 ? pow(t, u_window[${i}].z) : 0.0;` : '',
+    ch.gamma && ch.invert ? '  t = 1.0 - t;' : '',
+    `  acc = blend_${blend}(acc, colormap_${ch.colormap}(t, u_color[${i}].rgb));`,
+  ].filter(Boolean).join('\n'));
+  return `vec3 composite() {\n  vec3 acc = vec3(0.0);\n  float t;\n${steps.join('\n')}\n  return acc;\n}\n`;
+}
+
+/**
  * A user source's place in the composed fragment shader, for compile errors in its own line numbers.
  * @typedef {{kind: string, name: string, start: number, lines: number}} SourceRange
  */
@@ -281,7 +309,8 @@ export function buildProgramSources(maxChannels = MAX_CHANNELS, parts = {}) {
     ...section('blend', BLENDS, userBlends, 'applyBlend(int id, vec3 acc, vec3 rgb)', 'acc, rgb'),
     { kind: '', name: '', text: mid2 },
     parts.composite ? { kind: 'shader', name: '', text: parts.composite }
-      : { kind: '', name: '', text: parts.plain ? PLAIN_COMPOSITE : BUILTIN_COMPOSITE },
+      : { kind: '', name: '', text: parts.mapped ? mappedComposite(parts.mapped, parts.blend || BLENDS[0])
+        : parts.plain ? PLAIN_COMPOSITE : BUILTIN_COMPOSITE },
     { kind: '', name: '', text: tail });
   /** @type {SourceRange[]} */
   const ranges = [];
