@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Server, open_viewer
+from conftest import COUNT_COMPILES, Server, open_viewer
 from playwright.sync_api import Page, Route
 from served_store import ServedStores, served_ngff05
 
@@ -94,6 +94,43 @@ HOLD_VIEW_CHUNKS = r"""
   } });
 })();
 """
+
+
+def test_no_program_is_compiled_while_the_first_view_loads(page: Page, server: Server) -> None:
+    # A link's colormaps take the general program until their own is built, which waits for the
+    # first view like the later plain programs: a compile would compete with it (and a frame of it
+    # waited for that compile on a GPU without parallel shader compiles).
+    page.add_init_script(COUNT_COMPILES)
+    page.add_init_script(HOLD_VIEW_CHUNKS)
+    page.goto(f"{server.url}/view/big16#ch=1,ff0000,0,60000,1,0,fire;1,00ff80,0,60000,1,0,viridis")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    compiles = page.evaluate("""async () => {
+        const v = window.chromatileViewer, seen = [];
+        v.on('frame', (f) => seen.push([f.complete, window.__compiles, v._viewer.renderer.lastProgram]));
+        await v.ready;
+        const until = (ok) => new Promise((resolve) => { const f = () => ok() ? resolve() : requestAnimationFrame(f); f(); });
+        while (!v._viewer.complete) {
+            await until(() => window.__held.length > 0 || v._viewer.complete);
+            if (v._viewer.complete) break;
+            const uploads = v.stats.uploads;
+            window.__held.shift()();
+            await until(() => v.stats.uploads > uploads || v._viewer.complete);
+            await new Promise(requestAnimationFrame);
+        }
+        await v.whenIdle();
+        // then a contrast change: the mix's own program is built after it
+        v.setChannel(0, {window: [100, 50000]});
+        await v.whenIdle();
+        v.setChannel(0, {window: [200, 50000]});
+        await v.whenIdle();
+        return seen;
+    }""")
+    loading = [c for c in compiles if not c[0]]
+    assert len(loading) >= 2, f"the first view was drawn in stages: {compiles}"
+    assert {c[1] for c in loading} == {loading[0][1]}, f"compiles while the first view loaded: {compiles}"
+    assert all(c[2] == "general" for c in loading), compiles
+    assert compiles[-1][2] == "mapped", compiles
+    assert not page.errors
 
 
 def test_first_view_draws_coarse_then_a_frame_per_quarter_not_one_per_chunk(page: Page, server: Server) -> None:

@@ -267,11 +267,15 @@ export class Renderer {
       if ((ch.gamma > 0 ? ch.gamma : 1) !== 1) gamma = true;
     }
     const n = Math.min(visible, this.maxChannels);
+    // Programs beyond the two built at start wait until the first view is complete (buildLaterPrograms):
+    // a compile would compete with it.
+    const later = this.prefix.length > 0;
+    const prefixed = plain && !gamma && prefix && n <= Math.min(PREFIX_COUNTS, this.maxChannels);
     /** @type {Linked | null} */
     let chosen = null;
-    if (plain && !gamma && prefix && n < this.prefix.length) chosen = this.prefix[n] = this.#ready(this.prefix[n]);
+    if (prefixed && n < this.prefix.length) chosen = this.prefix[n] = this.#ready(this.prefix[n]);
     const byPrefix = Boolean(chosen);
-    const mapped = !chosen && !builtin && !this.userComposite && n > 0 && n <= MAPPED_MAX
+    const mapped = later && !prefixed && !builtin && !this.userComposite && n > 0 && n <= MAPPED_MAX
       ? this.#mappedFor(channels, blend, prefix, n) : null;
     if (!chosen && !mapped && plain && gamma) {
       chosen = this.gammaPlain = this.#ready(this.gammaPlain);
