@@ -1,13 +1,14 @@
 #version 300 es
 // Stage 2: composite every visible channel of one tile in one pass.
 // Channels are layers of one unsigned-integer texture array, so the channel count is a uniform and
-// toggling a channel never recompiles. The builder sets MAX_CHANNELS (what the GPU's uniform and
-// texture-layer limits allow, at least 100 on any WebGL2; or a small count N for a program drawing
-// exactly channels 0..N-1, then `#define PREFIX_CHANNELS` goes on the defines marker below, as does
-// `#define PLAIN_GAMMA` for composite.plain.glsl with gamma) and replaces the three other markers: the
-// first two with the functions of every colormap_*.glsl and blend_*.glsl file (and those defined at
-// run time) and a dispatcher over their ids, the last with `vec3 composite()`: the built-in one
-// (composite.builtin.glsl, or composite.plain.glsl for the usual view) or a user's (viewer.setShader).
+// toggling a channel never waits for a compile. The builder sets MAX_CHANNELS (what the GPU's uniform
+// and texture-layer limits allow, at least 100 on any WebGL2; or N for a program drawing exactly N
+// visible channels, then with `#define PREFIX_CHANNELS` on the defines marker below when they are
+// channels 0..N-1, as `#define PLAIN_GAMMA` for composite.plain.glsl with gamma) and replaces the three
+// other markers: the first two with the functions of every colormap_*.glsl and blend_*.glsl file (and
+// those defined at run time) and a dispatcher over their ids, the last with `vec3 composite()`: the
+// built-in one (composite.builtin.glsl, composite.plain.glsl for the usual view, or written out for
+// one view's channels and colormaps by the builder) or a user's (viewer.setShader).
 // channelCount, raw, windowed, channelColor, channelColormap and blendMode are what a compositing
 // shader may call (docs/viewer.md, "Extending the shaders").
 precision highp float;

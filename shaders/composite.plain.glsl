@@ -3,9 +3,9 @@
 // blend code, and without gamma unless built with PLAIN_GAMMA. A software renderer (SwiftShader) runs
 // every branch of a shader at every pixel whatever the condition, so that code cost 2-5x this loop.
 // Without gamma the renderer folds invert into the window (u_window holds hi and -1 / (hi - lo) then).
-// Built at start for any visible channels; once the first view is complete, again for each small
-// count N of channels 0..N-1 visible (PREFIX_CHANNELS: the loop unrolls, layers are constants) and
-// with gamma. The renderer picks one per frame: switching never compiles.
+// Built at start for any visible channels, and once the first view is complete with gamma. It draws
+// a view until the view's own program, with the loop written out (shader-builder.js, "mapped"), is
+// built; the renderer picks one per frame, so switching never waits for a compile.
 vec3 composite() {
   vec3 acc = vec3(0.0);
   for (int i = 0; i < MAX_CHANNELS; i++) {
