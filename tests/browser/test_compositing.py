@@ -203,8 +203,8 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
 
 
 def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> None:
-    # The usual view has a program for each small count N of channels 0..N-1 visible (its loop
-    # unrolled, layers constant), built after the first view: each draws exactly, with channels toggled
+    # The usual view has a program for each small count N of channels 0..N-1 visible (written out,
+    # layers constant), built after the first view: each draws exactly, with channels toggled
     # on and off, and nothing compiles for them. Other sets of visible channels are drawn by the plain
     # program for any channels until their own (mapped) program is built: one compile each.
     page.add_init_script(COUNT_COMPILES)

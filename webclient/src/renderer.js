@@ -230,7 +230,7 @@ export class Renderer {
     this.colormaps = [...COLORMAPS, ...(parts.colormaps || []).map((c) => c[0])];
     this.blends = [...BLENDS, ...(parts.blends || []).map((b) => b[0])];
     this.userParts = { colormaps: parts.colormaps, blends: parts.blends };
-    for (const m of this.mapped.values()) if (m) gl.deleteProgram(m.program);
+    for (const m of this.mapped.values()) this.#drop(m);
     this.mapped.clear();
     this.controlTypes = controlTypes;
     this.controlLoc = controlTypes.map((c) => gl.getUniformLocation(built.program, c.name));
@@ -336,10 +336,10 @@ export class Renderer {
 
   /**
    * The mapped program of this view (its visible channels' colormaps, gamma and invert, and the blend),
-   * or null while it compiles: the first frame of a new mix starts it (the GPU process compiles it
-   * beside the frames the general program draws meanwhile, the same picture) and a later frame takes it
-   * once built. Programs that fail to build stay null (the general program draws those views). The
-   * MAPPED_KEPT most recently used are kept.
+   * or null while it compiles: the first frame of a new mix starts it, drawn meanwhile by the plain or
+   * general program (the same picture), and a later frame takes it once built. Programs that fail to
+   * build stay null (the plain or general program draws those views). The MAPPED_KEPT most recently
+   * used are kept.
    * @param {ChannelSettings[]} channels
    * @param {string} blend
    * @param {boolean} prefix whether the visible channels are 0..n-1
@@ -374,7 +374,7 @@ export class Renderer {
   /**
    * Start building a mapped program (see #mappedFor), after the frame's draw calls: the GPU process
    * runs commands in order, and the frame must not wait for this compile. Without
-   * KHR_parallel_shader_compile (SwiftShader has none), the frame after next waits for its link.
+   * KHR_parallel_shader_compile (SwiftShader has none), the mix's next frame waits for its link.
    * @param {string} key
    * @param {ProgramParts} parts
    * @param {number} n
@@ -383,9 +383,18 @@ export class Renderer {
     this.mapped.set(key, this.#start(parts, n));
     if (this.mapped.size <= MAPPED_KEPT) return;
     const oldKey = /** @type {string} */ (this.mapped.keys().next().value);
-    const old = this.mapped.get(oldKey);
-    if (old) this.gl.deleteProgram(old.program);
+    this.#drop(this.mapped.get(oldKey));
     this.mapped.delete(oldKey);
+  }
+
+  /**
+   * Delete a program, and its fragment shader when it was never waited for.
+   * @param {Started | Linked | null | undefined} e
+   */
+  #drop(e) {
+    if (!e) return;
+    if ('fragment' in e) this.gl.deleteShader(e.fragment);
+    this.gl.deleteProgram(e.program);
   }
 
   /**
