@@ -19,11 +19,9 @@ precision highp usampler2DArray;
 //@defines
 
 uniform usampler2DArray u_tile;
-// Level pixel (relative to the tile origin) at the canvas' bottom-left corner, and level pixels per
-// canvas pixel as (s, -s) (gl_FragCoord.y grows upwards, level rows downwards): both computed in
-// double precision on the CPU, so huge planes stay exact.
-uniform vec2 u_origin;
-uniform vec2 u_scale;
+// This fragment's position in the tile's texels (relative to the tile origin, rows downwards): from
+// the quad's corners (tile.vert.glsl), computed in double precision on the CPU, so huge planes stay exact.
+in vec2 v_texel;
 uniform ivec2 u_size;         // valid texels of this tile (edge tiles are smaller than the chunk)
 uniform int u_count;          // number of visible channels packed below
 // lo, 1 / (hi - lo), gamma, texture layer (composite.plain.glsl: hi and -1 / (hi - lo) when inverted)
@@ -70,8 +68,7 @@ vec3 blendMode(vec3 acc, vec3 rgb) { return applyBlend(u_blend, acc, rgb); }
 //@composite
 
 void main() {
-  vec2 p = u_origin + gl_FragCoord.xy * u_scale;
-  ct_texel = ivec2(floor(p));
+  ct_texel = ivec2(floor(v_texel));
   // The quad is a pixel larger than the tile on every side: a pixel whose sample point lies in
   // another tile (or outside the image) is that tile's (or stays black), so edges are exact.
   if (any(lessThan(ct_texel, ivec2(0))) || any(greaterThanEqual(ct_texel, u_size))) discard;

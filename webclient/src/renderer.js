@@ -1,7 +1,7 @@
 // @ts-check
 // WebGL2 renderer: one draw per tile, every visible channel composited in that draw.
 import { buildProgramSources, channelCapacity, describeCompileError, userCompileError, COLORMAPS, BLENDS } from './shader-builder.js';
-import { tilePlacement } from './view.js';
+import { sampleShift, tilePlacement } from './view.js';
 
 /** @typedef {import('./types.js').ImageSource} ImageSource */
 /** @typedef {import('./types.js').View} View */
@@ -31,7 +31,7 @@ function compile(gl, type, source, fail) {
   return shader;
 }
 
-const UNIFORMS = /** @type {const} */ (['u_rect', 'u_tile', 'u_origin', 'u_scale', 'u_size', 'u_count',
+const UNIFORMS = /** @type {const} */ (['u_rect', 'u_texels', 'u_tile', 'u_size', 'u_count',
   'u_window', 'u_color', 'u_blend']);
 
 /**
@@ -317,14 +317,17 @@ export class Renderer {
     gl.uniform1i(loc.u_tile, 0);
     gl.activeTexture(gl.TEXTURE0);
     let draws = 0;
+    /** @type {Map<number, [number, number]>} */
+    const shifts = new Map();
     for (const e of tiles) {
-      const at = tilePlacement(view, dpr, W, H, source.levels[e.level], e.ty, e.tx);
+      const lv = source.levels[e.level];
+      let shift = shifts.get(e.level);
+      if (!shift) shifts.set(e.level, shift = sampleShift(view, dpr, W, H, lv));
+      const at = tilePlacement(view, dpr, W, H, lv, e.ty, e.tx, shift);
       if (!at) continue;
       const [x0, y0, x1, y1] = at.quad;
       gl.uniform4f(loc.u_rect, x0 / W * 2 - 1, 1 - y0 / H * 2, x1 / W * 2 - 1, 1 - y1 / H * 2);
-      // the canvas' bottom-left corner: gl_FragCoord counts rows upwards
-      gl.uniform2f(loc.u_origin, at.origin[0], at.origin[1] + H * at.scale);
-      gl.uniform2f(loc.u_scale, at.scale, -at.scale);
+      gl.uniform4f(loc.u_texels, at.texels[0], at.texels[1], at.texels[2], at.texels[3]);
       gl.uniform2i(loc.u_size, at.size[0], at.size[1]);
       gl.bindTexture(gl.TEXTURE_2D_ARRAY, e.texture);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);

@@ -110,16 +110,20 @@ export function panView(view, dx, dy) {
 }
 
 /**
- * Where one tile of `level` goes on a canvas of `W` x `H` device pixels: its quad in device pixels
- * (grown by one pixel on every side), the level pixel (relative to the tile origin) at the canvas'
- * top-left corner, level pixels per device pixel, and the valid texel size. Null when the tile is
- * entirely off the canvas.
+ * Where one tile of `level` goes on a canvas of `W` x `H` device pixels: its quad in whole device
+ * pixels (the tile grown by one pixel on every side, rounded outwards, cut to the canvas), the tile
+ * texel position (relative to the tile origin) at the quad's top-left and bottom-right corners, and
+ * the valid texel size. Null when the tile is entirely off the canvas.
  *
- * The fragment shader finds each pixel's texel as floor(origin + (pixel centre) * scale) and
- * discards pixels whose texel falls outside the tile. So a pixel belongs to the tile holding its
- * sample point, whatever the rasteriser decides for a centre lying exactly on a quad edge: the grown
- * quads overlap their neighbours by a pixel, and a pixel sampling just outside the image stays black
- * (as in the NumPy reference), never a copy of the last row.
+ * The texel position is interpolated over the quad (tile.vert.glsl); the fragment shader takes the
+ * texel floor(position at the pixel centre) and discards pixels whose texel falls outside the tile.
+ * The positions are moved by `shift` (sampleShift), which changes no pixel's texel but keeps every
+ * pixel centre away from texel edges, where the interpolation's rounding could pick a neighbour.
+ * So a pixel belongs to the tile holding its sample point, whatever the rasteriser decides for a
+ * centre lying exactly on a tile edge: the grown quads overlap their neighbours, and a pixel sampling
+ * just outside the image stays black (as in the NumPy reference), never a copy of the last row. The
+ * corners are whole pixels so that no rasteriser's snapping of vertex positions shifts the
+ * interpolation, and within the canvas so that the positions stay small (exact in float32).
  * @param {View} view
  * @param {number} dpr device pixels per CSS pixel
  * @param {number} W canvas width in device pixels
@@ -127,21 +131,53 @@ export function panView(view, dx, dy) {
  * @param {Level} lv
  * @param {number} ty
  * @param {number} tx
- * @returns {null | {quad: [number, number, number, number], origin: [number, number], scale: number, size: [number, number]}}
+ * @param {[number, number]} shift sampleShift(view, dpr, W, H, lv)
+ * @returns {null | {quad: [number, number, number, number], texels: [number, number, number, number], size: [number, number]}}
  */
-export function tilePlacement(view, dpr, W, H, lv, ty, tx) {
+export function tilePlacement(view, dpr, W, H, lv, ty, tx, shift) {
   const d = lv.downsample;
   const zoom = view.zoom * dpr; // device pixels per level-0 pixel
   const ox = tx * lv.chunk.x, oy = ty * lv.chunk.y;
   const w = Math.min(lv.chunk.x, lv.size.x - ox), h = Math.min(lv.chunk.y, lv.size.y - oy);
-  const x0 = (ox * d - view.center[0]) * zoom + W / 2 - 1, x1 = ((ox + w) * d - view.center[0]) * zoom + W / 2 + 1;
-  const y0 = (oy * d - view.center[1]) * zoom + H / 2 - 1, y1 = ((oy + h) * d - view.center[1]) * zoom + H / 2 + 1;
-  if (x1 < 0 || y1 < 0 || x0 > W || y0 > H) return null;
-  const scale = 1 / (zoom * d);
-  return {
-    quad: [x0, y0, x1, y1],
-    origin: [view.center[0] / d - ox - W / 2 * scale, view.center[1] / d - oy - H / 2 * scale],
-    scale,
-    size: [w, h],
+  const x0 = Math.max(0, Math.floor((ox * d - view.center[0]) * zoom + W / 2 - 1));
+  const x1 = Math.min(W, Math.ceil(((ox + w) * d - view.center[0]) * zoom + W / 2 + 1));
+  const y0 = Math.max(0, Math.floor((oy * d - view.center[1]) * zoom + H / 2 - 1));
+  const y1 = Math.min(H, Math.ceil(((oy + h) * d - view.center[1]) * zoom + H / 2 + 1));
+  if (x1 <= x0 || y1 <= y0) return null;
+  const scale = 1 / (zoom * d); // level pixels per device pixel
+  // the tile texel at canvas pixel position (x, y), rows downwards
+  const at = (/** @type {number} */ x, /** @type {number} */ y) =>
+    [view.center[0] / d - ox + (x - W / 2) * scale + shift[0], view.center[1] / d - oy + (y - H / 2) * scale + shift[1]];
+  const [u0, v0] = at(x0, y0), [u1, v1] = at(x1, y1);
+  return { quad: [x0, y0, x1, y1], texels: [u0, v0, u1, v1], size: [w, h] };
+}
+
+/**
+ * How far (in level pixels, x and y) to move the sample positions of `lv`'s tiles: as far from texel
+ * edges as possible while every canvas pixel keeps its texel. A pixel samples texel floor(t), t its
+ * centre's level position; adding (1 - min frac(t) - max frac(t)) / 2 to every t leaves each floor
+ * unchanged (computed here in double precision) and centres the fractions in [0, 1). At zoom 1 with
+ * pixel centres on texel edges (every frac 0) the shift is half a texel, at zoom 2 a quarter: the
+ * shader's float32 interpolation then cannot round a pixel into the neighbouring texel. At zooms where
+ * the fractions fill [0, 1) the shift is about 0 and the sampling is as exact as float32 allows.
+ * @param {View} view
+ * @param {number} dpr
+ * @param {number} W canvas width in device pixels
+ * @param {number} H canvas height in device pixels
+ * @param {Level} lv
+ * @returns {[number, number]}
+ */
+export function sampleShift(view, dpr, W, H, lv) {
+  const d = lv.downsample, scale = 1 / (view.zoom * dpr * d);
+  const axis = (/** @type {number} */ centre, /** @type {number} */ n) => {
+    let lo = 1, hi = 0;
+    for (let i = 0; i < n; i++) {
+      const t = centre / d + (i + 0.5 - n / 2) * scale;
+      const f = t - Math.floor(t);
+      if (f < lo) lo = f;
+      if (f > hi) hi = f;
+    }
+    return (1 - lo - hi) / 2;
   };
+  return [axis(view.center[0], W), axis(view.center[1], H)];
 }

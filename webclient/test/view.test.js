@@ -1,7 +1,7 @@
 // The view transform: screen <-> image, zoom about a point, tile quads and sample origins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitView, imageToScreen, panView, screenToImage, tilePlacement, viewRect, zoomAbout } from '../src/view.js';
+import { fitView, imageToScreen, panView, sampleShift, screenToImage, tilePlacement, viewRect, zoomAbout } from '../src/view.js';
 import { makeSource } from './fixtures.js';
 
 test('screenToImage and imageToScreen are inverse, and the canvas centre shows the view centre', () => {
@@ -22,17 +22,52 @@ test('zoomAbout keeps the point under the cursor, panView follows the pointer', 
   assert.deepEqual(fitView(makeSource({ width: 130, height: 96 }), 256, 256), { center: [65, 48], zoom: 256 / 130 });
 });
 
-test('a tile quad is grown by a pixel and samples pixel centres like the NumPy reference', () => {
+test('a tile quad is grown to whole pixels and samples pixel centres like the NumPy reference', () => {
   const src = makeSource({ width: 130, height: 96, levels: 1 });
   const view = { center: [65.5, 48.5], zoom: 1 };
-  const at = tilePlacement(view, 1, 256, 256, src.levels[0], 1, 2); // the 2 x 32 edge tile at (128, 64)
+  const shift = sampleShift(view, 1, 256, 256, src.levels[0]);
+  assert.deepEqual(shift, [0.5, 0.5]); // every pixel centre is on a texel edge: sample half a texel in
+  const at = tilePlacement(view, 1, 256, 256, src.levels[0], 1, 2, shift); // the 2 x 32 edge tile at (128, 64)
   assert.deepEqual(at.size, [2, 32]);
-  assert.deepEqual(at.quad, [128 - 65.5 + 128 - 1, 64 - 48.5 + 128 - 1, 130 - 65.5 + 128 + 1, 96 - 48.5 + 128 + 1]);
-  // Canvas column i samples level x = floor(origin + (i + 0.5) * scale) inside the tile.
-  for (let i = 185; i < 196; i++) {
-    const inTile = Math.floor(at.origin[0] + (i + 0.5) * at.scale);
-    const reference = Math.floor(view.center[0] + (i + 0.5 - 128) / view.zoom) - 128;
-    assert.equal(inTile, reference);
+  // the tile spans canvas x 190.5..192.5, y 143.5..175.5: grown by a pixel, rounded outwards
+  assert.deepEqual(at.quad, [189, 142, 194, 177]);
+  // Canvas column i samples level x = floor(texel position at the pixel centre), interpolated over the quad.
+  const along = (k, i) => at.texels[k] + (i + 0.5 - at.quad[k]) * (at.texels[k + 2] - at.texels[k]) / (at.quad[k + 2] - at.quad[k]);
+  for (let i = at.quad[0]; i < at.quad[2]; i++) {
+    assert.equal(Math.floor(along(0, i)), Math.floor(view.center[0] + (i + 0.5 - 128) / view.zoom) - 128);
   }
-  assert.equal(tilePlacement({ center: [5000, 5000], zoom: 1 }, 1, 256, 256, src.levels[0], 0, 0), null);
+  for (let j = at.quad[1]; j < at.quad[3]; j++) {
+    assert.equal(Math.floor(along(1, j)), Math.floor(view.center[1] + (j + 0.5 - 128) / view.zoom) - 64);
+  }
+  // a quad reaching past the canvas is cut to it, its texel positions with it
+  const zoomed = { center: [100.25, 30.75], zoom: 7.3 };
+  const big = tilePlacement(zoomed, 1, 200, 100, src.levels[0], 0, 1, [0, 0]);
+  assert.deepEqual(big.quad, [0, 0, 200, 100]);
+  assert.deepEqual(big.texels.map((v) => Math.round(v * 1e9) / 1e9),
+    [100.25 - 100 / 7.3 - 64, 30.75 - 50 / 7.3, 100.25 + 100 / 7.3 - 64, 30.75 + 50 / 7.3].map((v) => Math.round(v * 1e9) / 1e9));
+  assert.equal(tilePlacement({ center: [5000, 5000], zoom: 1 }, 1, 256, 256, src.levels[0], 0, 0, [0, 0]), null);
+});
+
+test('the sample shift keeps every pixel on its texel, as far from texel edges as the zoom allows', () => {
+  const src = makeSource({ width: 4000, height: 3000, levels: 3 });
+  const cases = [[{ center: [65.5, 48.5], zoom: 1 }, 1, 0.5], [{ center: [64, 48], zoom: 2 }, 1, 0.25],
+    [{ center: [100, 80], zoom: 0.5 }, 1, 0.5], [{ center: [123.4567, 89.1011], zoom: 1.7 }, 1.25, 0],
+    [{ center: [1e6 + 0.5, 3e5 + 0.5], zoom: 4 }, 1, 0.125]];
+  for (const [view, dpr, margin] of cases) {
+    for (const lv of src.levels) {
+      const W = 301, H = 200, d = lv.downsample, scale = 1 / (view.zoom * dpr * d);
+      const shift = sampleShift(view, dpr, W, H, lv);
+      for (const [k, n] of [[0, W], [1, H]]) {
+        let worst = 1;
+        for (let i = 0; i < n; i++) {
+          const t = view.center[k] / d + (i + 0.5 - n / 2) * scale;
+          assert.equal(Math.floor(t + shift[k]), Math.floor(t), `pixel ${i} of axis ${k} keeps its texel`);
+          worst = Math.min(worst, t + shift[k] - Math.floor(t), Math.floor(t) + 1 - (t + shift[k]));
+        }
+        // at zoom 1 the margin is half a texel; where level and canvas pixels do not line up it is
+        // what the fractions leave
+        if (d === 1) assert.ok(worst >= margin - 1e-9, `margin ${worst} at zoom ${view.zoom}, dpr ${dpr}`);
+      }
+    }
+  }
 });
