@@ -157,6 +157,15 @@ def test_image_edge_on_a_pixel_centre(page: Page, server: Server, center: list[f
           view={"center": center, "zoom": 1})
 
 
+@pytest.mark.parametrize("view", [{"center": [40.3, 33.7], "zoom": 1.37}, {"center": [77.77, 20.2], "zoom": 2.9},
+                                  {"center": [100.0625, 60.0625], "zoom": 8}, {"center": [12.5, 90.25], "zoom": 1.0001}])
+def test_any_zoom_samples_the_texel_under_each_pixel_centre(page: Page, server: Server, view: dict[str, Any]) -> None:
+    # Zooms where level and canvas pixels do not line up, and zoom 8 with edges on pixel centres:
+    # each pixel still shows the texel under its centre, tile and image edges included.
+    open_viewer(page, server, "ramp16")
+    check(page, server, "ramp16", [channel("#ff0000", [0, 65000]), channel("#00ffff", [0, 60000])], view=view)
+
+
 def test_odd_canvas_height_at_integer_centre(browser: Browser, server: Server) -> None:
     context = browser.new_context(viewport={"width": 256 + SIDEBAR, "height": 255}, device_scale_factor=1)
     context.add_init_script(DOCKED_PANEL)  # the panel stays beside the 256 px canvas (conftest.page)
