@@ -83,3 +83,16 @@ def test_a_store_without_a_usable_record_is_read_as_before(page: Page, server: S
     assert absent_url in seen["requests"] and absent_url in seen["404"], "fetched, and its 404 is the fill value"
     assert seen["console"], "Chromium logs the 404 (what the record spares our own stores)"
     assert not page.errors
+
+
+@pytest.mark.parametrize("image_id", ["ramp16", "six8"])
+def test_new_tile_textures_are_zero_filled_without_a_webgl_error(page: Page, server: Server, image_id: str) -> None:
+    # Each new tile texture is filled with zeros in one copy from a buffer of zeros on the GPU
+    # (texture-cache.js), 16- and 8-bit, edge tiles smaller than the chunk included: a wrong size,
+    # type or alignment there is a WebGL error (and leaves the texture to the browser's slower clear).
+    open_viewer(page, server, image_id)
+    if image_id == "ramp16":
+        draw_z0_and_check(page, server)  # the left-out chunk's layer shows the zeros of the fill
+    else:
+        page.wait_for_function("window.chromatileViewer.settled")
+    assert page.evaluate("() => window.chromatileViewer._viewer.renderer.gl.getError()") == 0
