@@ -68,9 +68,8 @@ vec3 blendMode(vec3 acc, vec3 rgb) { return applyBlend(u_blend, acc, rgb); }
 //@composite
 
 void main() {
-  ct_texel = ivec2(floor(v_texel));
-  // The quad is a pixel larger than the tile on every side: a pixel whose sample point lies in
-  // another tile (or outside the image) is that tile's (or stays black), so edges are exact.
-  if (any(lessThan(ct_texel, ivec2(0))) || any(greaterThanEqual(ct_texel, u_size))) discard;
+  // The quad holds exactly the pixels whose sample point is in this tile (decided on the CPU,
+  // view.js tilePlacement); the clamp only undoes float32 rounding at its edges.
+  ct_texel = clamp(ivec2(floor(v_texel)), ivec2(0), u_size - 1);
   fragColor = vec4(clamp(composite(), 0.0, 1.0), 1.0);
 }

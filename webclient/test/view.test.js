@@ -22,15 +22,19 @@ test('zoomAbout keeps the point under the cursor, panView follows the pointer', 
   assert.deepEqual(fitView(makeSource({ width: 130, height: 96 }), 256, 256), { center: [65, 48], zoom: 256 / 130 });
 });
 
-test('a tile quad is grown to whole pixels and samples pixel centres like the NumPy reference', () => {
+test('a tile quad is the pixels sampling the tile, and samples pixel centres like the NumPy reference', () => {
   const src = makeSource({ width: 130, height: 96, levels: 1 });
   const view = { center: [65.5, 48.5], zoom: 1 };
   const shift = sampleShift(view, 1, 256, 256, src.levels[0]);
   assert.deepEqual(shift, [0.5, 0.5]); // every pixel centre is on a texel edge: sample half a texel in
   const at = tilePlacement(view, 1, 256, 256, src.levels[0], 1, 2, shift); // the 2 x 32 edge tile at (128, 64)
   assert.deepEqual(at.size, [2, 32]);
-  // the tile spans canvas x 190.5..192.5, y 143.5..175.5: grown by a pixel, rounded outwards
-  assert.deepEqual(at.quad, [189, 142, 194, 177]);
+  // the tile spans canvas x 190.5..192.5, y 143.5..175.5: pixel centres on its left and top edges are
+  // in, those on its right and bottom edges (the image's) are not
+  assert.deepEqual(at.quad, [190, 143, 192, 175]);
+  // its neighbours share its edges pixel for pixel
+  assert.equal(tilePlacement(view, 1, 256, 256, src.levels[0], 1, 1, shift).quad[2], 190);
+  assert.equal(tilePlacement(view, 1, 256, 256, src.levels[0], 0, 2, shift).quad[3], 143);
   // Canvas column i samples level x = floor(texel position at the pixel centre), interpolated over the quad.
   const along = (k, i) => at.texels[k] + (i + 0.5 - at.quad[k]) * (at.texels[k + 2] - at.texels[k]) / (at.quad[k + 2] - at.quad[k]);
   for (let i = at.quad[0]; i < at.quad[2]; i++) {
@@ -67,6 +71,43 @@ test('the sample shift keeps every pixel on its texel, as far from texel edges a
         // at zoom 1 the margin is half a texel; where level and canvas pixels do not line up it is
         // what the fractions leave
         if (d === 1) assert.ok(worst >= margin - 1e-9, `margin ${worst} at zoom ${view.zoom}, dpr ${dpr}`);
+      }
+    }
+  }
+});
+
+test('the quads of a level cover each pixel sampling the image exactly once, with the tile holding its centre', () => {
+  const src = makeSource({ width: 300, height: 200, tile: 64, levels: 3 });
+  const views = [[{ center: [150, 100], zoom: 1 }, 1], [{ center: [65.5, 48.5], zoom: 1 }, 1],
+    [{ center: [123.4567, 89.1011], zoom: 1.7 }, 1.25], [{ center: [40.0625, 30.0625], zoom: 8 }, 1],
+    [{ center: [150.3, 99.9], zoom: 0.37 }, 1], [{ center: [-20, 230], zoom: 0.9 }, 2]];
+  const W = 173, H = 121;
+  for (const [view, dpr] of views) {
+    for (const lv of src.levels) {
+      const shift = sampleShift(view, dpr, W, H, lv);
+      const owner = new Int32Array(W * H).fill(-1);
+      for (let ty = 0; ty < lv.tilesY; ty++) {
+        for (let tx = 0; tx < lv.tilesX; tx++) {
+          const at = tilePlacement(view, dpr, W, H, lv, ty, tx, shift);
+          if (!at) continue;
+          const [x0, y0, x1, y1] = at.quad;
+          for (let y = y0; y < y1; y++) {
+            for (let x = x0; x < x1; x++) {
+              assert.equal(owner[y * W + x], -1, `pixel (${x}, ${y}) in two quads`);
+              owner[y * W + x] = ty * 1000 + tx;
+            }
+          }
+        }
+      }
+      const d = lv.downsample, scale = 1 / (view.zoom * dpr * d);
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          const lx = Math.floor(view.center[0] / d + (x + 0.5 - W / 2) * scale);
+          const ly = Math.floor(view.center[1] / d + (y + 0.5 - H / 2) * scale);
+          const inside = lx >= 0 && ly >= 0 && lx < lv.size.x && ly < lv.size.y;
+          const want = inside ? Math.floor(ly / lv.chunk.y) * 1000 + Math.floor(lx / lv.chunk.x) : -1;
+          assert.equal(owner[y * W + x], want, `pixel (${x}, ${y}) of level ${d} at zoom ${view.zoom}`);
+        }
       }
     }
   }
