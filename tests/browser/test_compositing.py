@@ -211,6 +211,35 @@ def test_every_visible_channel_is_drawn(page: Page, server: Server, image_id: st
     assert not page.errors
 
 
+TILE_LAYERS = """() => { const c = window.chromatileViewer._viewer.cache;
+    const tiles = [...c.entries.values()].filter((e) => e.texture);
+    return {layers: [...new Set(tiles.map((e) => e.layers))], bytes: c.bytes,
+            sum: tiles.reduce((n, e) => n + e.width * e.height * e.layers * 2, 0)}; }"""
+
+
+def test_tiles_hold_layers_up_to_the_highest_channel_shown(page: Page, server: Server) -> None:
+    # A tile's texture has a layer per channel up to the highest one stored (rounded up), not one per
+    # channel of the image; showing a higher channel grows it, the channels it held copied on the GPU.
+    open_viewer(page, server, "many64")
+    view = {"center": [64, 64], "zoom": 2}
+    channels = [channel("#101010", [0, 65535], visible=False) for _ in range(64)]
+    channels[0] = channel("#ff0000", [0, 60000])
+    channels[1] = channel("#00ff00", [2000, 65000])
+    check(page, server, "many64", channels, view=view)
+    page.wait_for_function("window.chromatileViewer.settled")
+    held = page.evaluate(TILE_LAYERS)
+    assert held["layers"] == [4] and held["bytes"] == held["sum"], held
+    growths = page.evaluate("() => window.chromatileViewer.stats.tileGrowths")
+    channels[40] = channel("#0000ff", [0, 50000])
+    check(page, server, "many64", channels, view=view)  # channels 0 and 1 survive the copy exactly
+    page.wait_for_function("window.chromatileViewer.settled")
+    held = page.evaluate(TILE_LAYERS)
+    assert 64 in held["layers"] and held["bytes"] == held["sum"], held
+    assert page.evaluate("() => window.chromatileViewer.stats.tileGrowths") > growths
+    assert page.evaluate("() => window.chromatileViewer._viewer.renderer.gl.getError()") == 0
+    assert not page.errors
+
+
 def test_plain_programs_for_the_first_channels(page: Page, server: Server) -> None:
     # The usual view has a program for each small count N of channels 0..N-1 visible (written out,
     # layers constant), built after the first view: each draws exactly, with channels toggled

@@ -1,7 +1,9 @@
-// GPU texture cache: one R8UI/R16UI texture array per tile of a plane (level, t, z, y, x), one layer
-// per channel, so a tile's channels (level, t, c, z, y, x) are composited from one sampler. Entries
-// survive Z and T steps and view changes; a byte budget is kept by evicting the least recently used
-// entries that the current view does not need.
+// GPU texture cache: one R8UI/R16UI texture array per tile of a plane (level, t, z, y, x), channel c
+// in layer c, so a tile's channels (level, t, c, z, y, x) are composited from one sampler. A texture
+// has layers up to the highest channel stored in it (rounded up, see layersFor), not one per channel
+// of the image: of a 64-channel image showing its first channels, a tile takes 4 layers, not 64.
+// Entries survive Z and T steps and view changes; a byte budget is kept by evicting the least
+// recently used entries that the current view does not need.
 
 export const NONE = 0;
 export const LOADING = 1;
@@ -22,8 +24,9 @@ export class TextureCache {
     this.entries = new Map();
     this.bytes = 0;
     this.clock = 0;
-    this.zeros = null; // a GPU buffer of zeros, as large as the largest tile texture (see _allocate)
+    this.zeros = null; // a GPU buffer of zeros, as large as the largest tile texture (see _zeroFill)
     this.zeroBytes = 0;
+    this.copyFbo = null; // reads a layer of a tile texture that grows (see _ensureLayers)
   }
 
   /** The entry of one tile, created empty (no texture yet) when missing. */
@@ -31,7 +34,7 @@ export class TextureCache {
     const key = tileKey(level, t, z, ty, tx);
     let e = this.entries.get(key);
     if (!e) {
-      e = { key, level, t, z, ty, tx, width, height, texture: null, bytes: 0,
+      e = { key, level, t, z, ty, tx, width, height, texture: null, layers: 0, bytes: 0,
         state: new Uint8Array(this.channels), used: 0 };
       this.entries.set(key, e);
     }
@@ -39,6 +42,18 @@ export class TextureCache {
   }
 
   get(key) { return this.entries.get(key); }
+
+  /**
+   * Layers of a tile texture that holds channel `c` (and any below it): c + 1 rounded up to a power
+   * of two, at least 4, at most the image's channels. Rounding up bounds how often a tile grows (and
+   * copies its layers) as channels are shown one after another.
+   * @param {number} c
+   */
+  layersFor(c) {
+    let n = 4;
+    while (n < c + 1) n *= 2;
+    return Math.min(n, this.channels);
+  }
 
   /** Bytes one channel of one tile of `level` takes on the GPU. */
   tileBytes(level, source) {
@@ -65,20 +80,43 @@ export class TextureCache {
     return true;
   }
 
-  _allocate(e) {
+  /** A new texture of `layers` layers (zeros) for entry `e`, which keeps the one it had, if any. */
+  _allocate(e, layers) {
     const gl = this.gl;
     const tex = gl.createTexture();
     gl.bindTexture(gl.TEXTURE_2D_ARRAY, tex);
     const fmt = this.dtype.size === 2 ? gl.R16UI : gl.R8UI;
-    gl.texStorage3D(gl.TEXTURE_2D_ARRAY, 1, fmt, e.width, e.height, this.channels);
-    this._zeroFill(e);
+    gl.texStorage3D(gl.TEXTURE_2D_ARRAY, 1, fmt, e.width, e.height, layers);
+    this._zeroFill(e, layers);
     // Integer textures cannot be filtered: nearest is required, and is what raw data wants anyway.
     gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
     gl.texParameteri(gl.TEXTURE_2D_ARRAY, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    return tex;
+  }
+
+  /** Give entry `e` a texture of at least `layers` layers, its stored channels copied over on the GPU. */
+  _ensureLayers(e, layers) {
+    if (e.texture && e.layers >= layers) return;
+    const gl = this.gl;
+    const tex = this._allocate(e, layers);
+    if (e.texture) {
+      if (!this.copyFbo) this.copyFbo = gl.createFramebuffer();
+      gl.bindFramebuffer(gl.READ_FRAMEBUFFER, this.copyFbo);
+      for (let c = 0; c < e.layers; c++) {
+        if (e.state[c] !== READY) continue; // nothing stored yet (or the zeros of an absent chunk)
+        gl.framebufferTextureLayer(gl.READ_FRAMEBUFFER, gl.COLOR_ATTACHMENT0, e.texture, 0, c);
+        gl.copyTexSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, c, 0, 0, e.width, e.height);
+      }
+      gl.bindFramebuffer(gl.READ_FRAMEBUFFER, null);
+      gl.deleteTexture(e.texture);
+      this.bytes -= e.bytes;
+      this.stats.tileGrowths++;
+    }
     e.texture = tex;
-    e.bytes = e.width * e.height * this.channels * this.dtype.size;
+    e.layers = layers;
+    e.bytes = e.width * e.height * layers * this.dtype.size;
     this.bytes += e.bytes;
   }
 
@@ -89,9 +127,9 @@ export class TextureCache {
    * of 4 layers, 1, 4 or all layers uploaded: ~105-120 ms to the GPU's end against ~45; of 64 layers:
    * 1.6 s against 0.5). Per-layer copies from the buffer would take the slow path again.
    */
-  _zeroFill(e) {
+  _zeroFill(e, layers) {
     const gl = this.gl;
-    const bytes = e.width * e.height * this.channels * this.dtype.size;
+    const bytes = e.width * e.height * layers * this.dtype.size;
     if (bytes > this.zeroBytes) {
       if (this.zeros) gl.deleteBuffer(this.zeros);
       this.zeros = gl.createBuffer();
@@ -103,14 +141,14 @@ export class TextureCache {
     }
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
     const type = this.dtype.size === 2 ? gl.UNSIGNED_SHORT : gl.UNSIGNED_BYTE;
-    gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, 0, e.width, e.height, this.channels, gl.RED_INTEGER, type, 0);
+    gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, 0, e.width, e.height, layers, gl.RED_INTEGER, type, 0);
     gl.bindBuffer(gl.PIXEL_UNPACK_BUFFER, null);
   }
 
   /** Store channel c of a tile. `pixels` null means the chunk is absent and holds `fill` everywhere. */
   store(e, c, pixels, fill) {
     const gl = this.gl;
-    if (!e.texture) this._allocate(e);
+    this._ensureLayers(e, this.layersFor(c));
     if (pixels === null && fill === 0) {
       // the texture starts as zeros (_zeroFill), so an absent chunk needs no upload
       e.state[c] = READY;
@@ -151,7 +189,9 @@ export class TextureCache {
     this.entries.clear();
     this.bytes = 0;
     if (this.zeros) this.gl.deleteBuffer(this.zeros);
+    if (this.copyFbo) this.gl.deleteFramebuffer(this.copyFbo);
     this.zeros = null;
     this.zeroBytes = 0;
+    this.copyFbo = null;
   }
 }

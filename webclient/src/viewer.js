@@ -182,7 +182,7 @@ export class Viewer {
     this.stats = { requests: 0, requestsAborted: 0, requestsFailed: 0, chunksMissing: 0, bytesFetched: 0,
       uploads: 0, uploadBytes: 0, evictions: 0, frames: 0, framesUncovered: 0, tileDraws: 0, zSteps: 0,
       zStepsResident: 0, tSteps: 0, tStepsResident: 0, lastFrameMs: 0, decodeMs: 0, decodeWorkMs: 0, decoded: 0,
-      peakInflight: 0, level: 0, compileMs: 0, builtinFrameMs: 0, shaderFrameMs: 0, framesDeferred: 0 };
+      peakInflight: 0, level: 0, compileMs: 0, builtinFrameMs: 0, shaderFrameMs: 0, framesDeferred: 0, tileGrowths: 0 };
     /** @type {Error | null} */
     this.error = null;
 
@@ -830,7 +830,8 @@ export class Viewer {
       channels, tileState: this.#tileState(channels), planes: () => cache.planes(), schedule,
       zDir: this.#zDir, tDir: this.#tDir, moving: this.#moving, margin: o.margin, prefetchZ: o.prefetchZ,
       prefetchT: o.prefetchT, budgetBytes: cache.budgetBytes, shown: this.#shownPlane ?? undefined,
-      tileBytes: (level) => cache.channels * cache.tileBytes(level, src),
+      // a tile's layers reach up to its highest visible channel (texture-cache.js layersFor)
+      tileBytes: (level) => (channels.length ? cache.layersFor(channels[channels.length - 1]) : 0) * cache.tileBytes(level, src),
     });
   }
 
