@@ -38,7 +38,7 @@ export const DRAWABLE = 2;
  * @property {number} [prefetchZ] slices prefetched ahead of the last step (half as many behind)
  * @property {number} [prefetchT] time points prefetched
  * @property {number} [budgetBytes] the texture budget: prefetched planes take at most half of it
- * @property {(level: number) => number} [tileBytes] GPU bytes of one tile of `level` (all channels)
+ * @property {(level: number) => number} [tileBytes] GPU bytes of one tile of `level` holding the visible channels
  */
 
 /**

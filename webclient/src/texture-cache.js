@@ -55,10 +55,14 @@ export class TextureCache {
     return Math.min(n, this.channels);
   }
 
-  /** Bytes one channel of one tile of `level` takes on the GPU. */
-  tileBytes(level, source) {
+  /**
+   * Bytes one tile of `level` takes on the GPU with `channels` (indices, ascending) in it: layers up to
+   * the highest (layersFor).
+   */
+  tileBytes(level, source, channels) {
+    if (!channels.length) return 0;
     const lv = source.levels[level];
-    return lv.chunk.x * lv.chunk.y * this.dtype.size;
+    return lv.chunk.x * lv.chunk.y * this.layersFor(channels[channels.length - 1]) * this.dtype.size;
   }
 
   touch(e) { e.used = ++this.clock; }

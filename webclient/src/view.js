@@ -136,21 +136,19 @@ export function panView(view, dx, dy) {
  * @returns {null | {quad: [number, number, number, number], texels: [number, number, number, number], size: [number, number]}}
  */
 export function tilePlacement(view, dpr, W, H, lv, ty, tx, shift) {
-  const d = lv.downsample;
-  const scale = 1 / (view.zoom * dpr * d); // level pixels per device pixel
+  const ax = levelAxis(view, dpr, W, lv, 0), ay = levelAxis(view, dpr, H, lv, 1);
   const ox = tx * lv.chunk.x, oy = ty * lv.chunk.y;
   const w = Math.min(lv.chunk.x, lv.size.x - ox), h = Math.min(lv.chunk.y, lv.size.y - oy);
-  // Pixel i's centre is at level position centre / d + (i + 0.5 - n / 2) * scale (+ shift): the
-  // first pixel at or past level position p is ceil((p - centre / d - shift) / scale + n / 2 - 0.5).
-  const first = (/** @type {number} */ p, /** @type {number} */ k, /** @type {number} */ n) =>
-    Math.min(n, Math.max(0, Math.ceil((p - view.center[k] / d - shift[k]) / scale + n / 2 - 0.5)));
-  const x0 = first(ox, 0, W), x1 = first(ox + w, 0, W), y0 = first(oy, 1, H), y1 = first(oy + h, 1, H);
+  // the first pixel whose centre, moved by s, is at or past level position p (within the canvas)
+  const first = (/** @type {LevelAxis} */ a, /** @type {number} */ p, /** @type {number} */ s, /** @type {number} */ n) =>
+    Math.min(n, Math.max(0, Math.ceil((p - s - a.at(0)) / a.scale - 0.5)));
+  const x0 = first(ax, ox, shift[0], W), x1 = first(ax, ox + w, shift[0], W);
+  const y0 = first(ay, oy, shift[1], H), y1 = first(ay, oy + h, shift[1], H);
   if (x1 <= x0 || y1 <= y0) return null;
-  // the tile texel position at canvas pixel position (x, y), rows downwards
-  const at = (/** @type {number} */ x, /** @type {number} */ y) =>
-    [view.center[0] / d - ox + (x - W / 2) * scale + shift[0], view.center[1] / d - oy + (y - H / 2) * scale + shift[1]];
-  const [u0, v0] = at(x0, y0), [u1, v1] = at(x1, y1);
-  return { quad: [x0, y0, x1, y1], texels: [u0, v0, u1, v1], size: [w, h] };
+  // the tile texel positions at the quad's corners, rows downwards
+  const texels = /** @type {[number, number, number, number]} */ ([ax.at(x0) - ox + shift[0], ay.at(y0) - oy + shift[1],
+    ax.at(x1) - ox + shift[0], ay.at(y1) - oy + shift[1]]);
+  return { quad: [x0, y0, x1, y1], texels, size: [w, h] };
 }
 
 /**
@@ -169,16 +167,33 @@ export function tilePlacement(view, dpr, W, H, lv, ty, tx, shift) {
  * @returns {[number, number]}
  */
 export function sampleShift(view, dpr, W, H, lv) {
-  const d = lv.downsample, scale = 1 / (view.zoom * dpr * d);
-  const axis = (/** @type {number} */ centre, /** @type {number} */ n) => {
+  const axis = (/** @type {LevelAxis} */ a, /** @type {number} */ n) => {
     let lo = 1, hi = 0;
     for (let i = 0; i < n; i++) {
-      const t = centre / d + (i + 0.5 - n / 2) * scale;
+      const t = a.at(i + 0.5);
       const f = t - Math.floor(t);
       if (f < lo) lo = f;
       if (f > hi) hi = f;
     }
     return (1 - lo - hi) / 2;
   };
-  return [axis(view.center[0], W), axis(view.center[1], H)];
+  return [axis(levelAxis(view, dpr, W, lv, 0), W), axis(levelAxis(view, dpr, H, lv, 1), H)];
+}
+
+/** @typedef {{scale: number, at: (x: number) => number}} LevelAxis */
+
+/**
+ * The view transform along one axis (k: 0 for x, 1 for y) of a canvas `n` device pixels across, in
+ * `lv`'s pixels: at(x) is the level position at canvas position x (device pixels from the left or top
+ * edge; a pixel's centre is at i + 0.5), `scale` the level pixels per device pixel.
+ * @param {View} view
+ * @param {number} dpr
+ * @param {number} n
+ * @param {Level} lv
+ * @param {0 | 1} k
+ * @returns {LevelAxis}
+ */
+function levelAxis(view, dpr, n, lv, k) {
+  const scale = 1 / (view.zoom * dpr * lv.downsample), centre = view.center[k] / lv.downsample;
+  return { scale, at: (x) => centre + (x - n / 2) * scale };
 }

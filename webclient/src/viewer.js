@@ -830,8 +830,7 @@ export class Viewer {
       channels, tileState: this.#tileState(channels), planes: () => cache.planes(), schedule,
       zDir: this.#zDir, tDir: this.#tDir, moving: this.#moving, margin: o.margin, prefetchZ: o.prefetchZ,
       prefetchT: o.prefetchT, budgetBytes: cache.budgetBytes, shown: this.#shownPlane ?? undefined,
-      // a tile's layers reach up to its highest visible channel (texture-cache.js layersFor)
-      tileBytes: (level) => (channels.length ? cache.layersFor(channels[channels.length - 1]) : 0) * cache.tileBytes(level, src),
+      tileBytes: (level) => cache.tileBytes(level, src, channels),
     });
   }
 
