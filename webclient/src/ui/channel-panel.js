@@ -2,7 +2,7 @@
 // show/hide all shown rows, channel groups, and one compact row per channel (visibility, colour, name)
 // that expands into its histogram with window handles, numeric min/max, colormap, gamma, invert and
 // auto-contrast. Plus blend mode and a global reset.
-import { h } from './dom.js';
+import { h, setProp } from './dom.js';
 import { HistogramView, percentileWindow } from './histogram.js';
 import { groupFromState, applyGroup } from './groups.js';
 
@@ -68,16 +68,16 @@ function syncRow(row, ch) {
   const key = JSON.stringify(ch);
   if (key === row.drawn) return;
   row.drawn = key;
-  row.visible.checked = ch.visible;
-  row.color.value = ch.color;
+  setProp(row.visible, 'checked', ch.visible);
+  setProp(row.color, 'value', ch.color);
   const c = row.controls;
   if (!c || row.body.hidden) { row.drawn = `head:${key}`; return; }
-  c.cmap.value = ch.colormap;
-  if (document.activeElement !== c.lo) c.lo.value = ch.window[0];
-  if (document.activeElement !== c.hi) c.hi.value = ch.window[1];
-  c.gamma.value = ch.gamma;
-  c.gammaText.textContent = ch.gamma.toFixed(2);
-  c.invert.checked = ch.invert;
+  setProp(c.cmap, 'value', ch.colormap);
+  if (document.activeElement !== c.lo) setProp(c.lo, 'value', String(ch.window[0]));
+  if (document.activeElement !== c.hi) setProp(c.hi, 'value', String(ch.window[1]));
+  setProp(c.gamma, 'value', String(ch.gamma));
+  setProp(c.gammaText, 'textContent', ch.gamma.toFixed(2));
+  setProp(c.invert, 'checked', ch.invert);
   c.hist.draw(ch.window, ch.colormap === 'color' ? ch.color : '#bbbbbb');
 }
 
@@ -152,11 +152,11 @@ export function buildChannelPanel(viewer, container, { groups, status }) {
     st.channels.forEach((ch, i) => {
       if (ch.visible) visibleCount++;
       const show = matchesFilter(rows[i].meta.label, filter.value) && (!onlyVisible.checked || ch.visible || !rows[i].body.hidden);
-      rows[i].el.hidden = !show;
+      setProp(rows[i].el, 'hidden', !show);
       if (show) shown++;
     });
-    empty.hidden = shown > 0;
-    count.textContent = `${shown} listed · ${visibleCount} of ${st.channels.length} visible`;
+    setProp(empty, 'hidden', shown > 0);
+    setProp(count, 'textContent', `${shown} listed · ${visibleCount} of ${st.channels.length} visible`);
   };
 
   // Redraw at most once per animation frame, and only the rows whose settings changed: a handle drag
@@ -167,7 +167,7 @@ export function buildChannelPanel(viewer, container, { groups, status }) {
     pending = false;
     const st = viewer.getState();
     if (!st) return;
-    blendSelect.value = st.blend;
+    setProp(blendSelect, 'value', st.blend);
     st.channels.forEach((ch, i) => syncRow(rows[i], ch));
     applyFilter(st);
   };

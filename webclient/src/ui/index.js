@@ -1,5 +1,5 @@
 // The viewer's built-in controls, all through the public viewer interface.
-import { h } from './dom.js';
+import { h, setProp } from './dom.js';
 import { buildChannelPanel } from './channel-panel.js';
 import { buildReadout, buildScaleBar, buildMinimap } from './overlays.js';
 import { buildContainerPicker } from './container-picker.js';
@@ -137,8 +137,8 @@ export function buildUi(viewer, options) {
   const syncSliders = () => {
     const st = viewer.getState(), src = viewer.source;
     if (!st) return;
-    zs.input.value = String(st.z); zs.text.textContent = planeText(st.z, src.sizeZ);
-    ts.input.value = String(st.t); ts.text.textContent = planeText(st.t, src.sizeT);
+    setProp(zs.input, 'value', String(st.z)); setProp(zs.text, 'textContent', planeText(st.z, src.sizeZ));
+    setProp(ts.input, 'value', String(st.t)); setProp(ts.text, 'textContent', planeText(st.t, src.sizeT));
   };
   offs.push(viewer.on('state', syncSliders));
   return { groups, destroy: () => { offs.forEach((f) => f()); sidebar.remove(); toggle.remove(); overlay.remove(); minimap.remove(); } };

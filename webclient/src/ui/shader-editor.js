@@ -3,7 +3,7 @@
 // link but was not run), compiles it a moment after typing stops, marks an error at its line and keeps
 // the last program that compiled drawing. The controls are the shader's #uicontrol lines: a slider,
 // colour picker or checkbox each, set through viewer.setShaderControl.
-import { h } from './dom.js';
+import { h, setProp } from './dom.js';
 import { BUILTIN_COMPOSITE } from '../shader-builder.js';
 
 // Compile this long after the last keystroke (ms).
@@ -34,9 +34,9 @@ export function buildShaderControls(viewer) {
     for (const c of viewer.shaderControls) {
       const input = el.querySelector(`[data-control="${c.name}"]`);
       if (!input || document.activeElement === input) continue;
-      if (c.type === 'bool') input.checked = c.value; else input.value = String(c.value);
+      if (c.type === 'bool') setProp(input, 'checked', c.value); else setProp(input, 'value', String(c.value));
       const text = input.parentElement.querySelector('.ct-control-value');
-      if (text) text.textContent = String(c.value);
+      if (text) setProp(text, 'textContent', String(c.value));
     }
   };
   rebuild();
