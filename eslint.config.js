@@ -15,7 +15,7 @@ export default [
     languageOptions: { globals: globals.browser },
   },
   {
-    files: ['webclient/*.mjs', 'webclient/test/**/*.js', 'bench/**/*.mjs', 'eslint.config.js'],
+    files: ['webclient/*.mjs', 'webclient/test/**/*.js', 'webclient/test/**/*.mjs', 'bench/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: globals.node },
   },
 ];
