@@ -217,10 +217,14 @@ TILE_LAYERS = """() => { const c = window.chromatileViewer._viewer.cache;
             sum: tiles.reduce((n, e) => n + e.width * e.height * e.layers * 2, 0)}; }"""
 
 
-def test_tiles_hold_layers_up_to_the_highest_channel_shown(page: Page, server: Server) -> None:
-    # A tile's texture has a layer per channel up to the highest one stored (rounded up), not one per
-    # channel of the image; showing a higher channel grows it, the channels it held copied on the GPU.
-    open_viewer(page, server, "many64")
+def test_tiles_hold_a_layer_per_channel_stored_not_per_channel_of_the_image(page: Page, server: Server) -> None:
+    # A tile's texture has a layer per channel stored in it (rounded up to 4, 8, ...), wherever those
+    # channels are in the image: DAPI and markers far apart take 4 layers, not 64. Channel c sits in
+    # layer c when free (the usual view's programs read constant layers), others in free layers.
+    # opened on channels 0 and 1 alone (a link), so that no tile holds any other
+    shown = {0: "1,ff0000,0,60000,1,0,color", 1: "1,00ff00,2000,65000,1,0,color"}
+    link = ";".join(shown.get(c, "0,") for c in range(64))
+    open_viewer(page, server, "many64", f"#x=64&y=64&zoom=2&z=0&t=0&blend=additive&ch={link}")
     view = {"center": [64, 64], "zoom": 2}
     channels = [channel("#101010", [0, 65535], visible=False) for _ in range(64)]
     channels[0] = channel("#ff0000", [0, 60000])
@@ -230,12 +234,32 @@ def test_tiles_hold_layers_up_to_the_highest_channel_shown(page: Page, server: S
     held = page.evaluate(TILE_LAYERS)
     assert held["layers"] == [4] and held["bytes"] == held["sum"], held
     growths = page.evaluate("() => window.chromatileViewer.stats.tileGrowths")
+    # two markers far up the image: free layers of the same textures, nothing grows
     channels[40] = channel("#0000ff", [0, 50000])
-    check(page, server, "many64", channels, view=view)  # channels 0 and 1 survive the copy exactly
+    channels[63] = channel("#ffff00", [1000, 40000])
+    check(page, server, "many64", channels, view=view)
     page.wait_for_function("window.chromatileViewer.settled")
     held = page.evaluate(TILE_LAYERS)
-    assert 64 in held["layers"] and held["bytes"] == held["sum"], held
+    assert held["layers"] == [4] and held["bytes"] == held["sum"], held
+    assert page.evaluate("() => window.chromatileViewer.stats.tileGrowths") == growths
+    # a fifth channel grows the tiles to 8 layers; the four they held survive the copy exactly
+    channels[2] = channel("#ff00ff", [0, 65535])
+    check(page, server, "many64", channels, view=view)
+    page.wait_for_function("window.chromatileViewer.settled")
+    held = page.evaluate(TILE_LAYERS)
+    assert held["layers"] == [8] and held["bytes"] == held["sum"], held
     assert page.evaluate("() => window.chromatileViewer.stats.tileGrowths") > growths
+    # channels 0..2 alone: channel 2 is not in layer 2 of these tiles (40 and 63 took the free
+    # layers 3 and 2), so the layers come per tile, not from a constant-layer program; still exact
+    for c in (40, 63):
+        channels[c]["visible"] = False
+    check(page, server, "many64", channels, view=view)
+    drew = page.evaluate("() => { const r = window.chromatileViewer._viewer.renderer; return r.lastPrefix; }")
+    assert drew is False
+    # the readout reads each channel from its own layer
+    values = page.evaluate("() => window.chromatileViewer.valuesAt(30, 20)")
+    data = server.arrays["many64"][:, 0, 20, 30]  # (x, y) = (30, 20)
+    assert [values[c]["value"] for c in (0, 1, 2, 40, 63)] == [int(data[c]) for c in (0, 1, 2, 40, 63)]
     assert page.evaluate("() => window.chromatileViewer._viewer.renderer.gl.getError()") == 0
     assert not page.errors
 

@@ -3,7 +3,7 @@
 // no longer wants them, decoding in the worker pool (a few at a time, most wanted first) and the upload
 // into the texture cache.
 import { fetchChunk, planeInChunk } from './zarr.js';
-import { tileKey, NONE, LOADING, FAILED } from './texture-cache.js';
+import { tileKey, NONE, LOADING } from './texture-cache.js';
 import { measure } from './trace.js';
 
 /** @typedef {import('./types.js').ImageSource} ImageSource */
@@ -257,7 +257,7 @@ export class TileLoader {
     } catch (err) {
       if (/** @type {Error} */ (err).name === 'AbortError' || controller.signal.aborted) return;
       if (this.#destroyed || this.cache.get(e.key) !== e) return;
-      e.state[c] = FAILED;
+      this.cache.fail(e, c);
       this.hooks.onError(/** @type {Error} */ (err));
     } finally {
       this.#fetched(req);

@@ -239,9 +239,10 @@ export class Renderer {
   }
 
   /**
-   * Draw `tiles` (coarse first, each with its level, position and texture) for `view` with the
-   * channel settings `channels` (all of them, in channel order) and `blend` (name).
-   * @param {Array<{level: number, ty: number, tx: number, texture: WebGLTexture}>} tiles
+   * Draw `tiles` (coarse first, each with its level, position, texture and the layer of each channel
+   * in it, `slot`) for `view` with the channel settings `channels` (all of them, in channel order) and
+   * `blend` (name).
+   * @param {Array<{level: number, ty: number, tx: number, texture: WebGLTexture, slot: Int16Array}>} tiles
    * @param {ImageSource} source
    * @param {View} view
    * @param {ChannelSettings[]} channels
@@ -272,6 +273,11 @@ export class Renderer {
       if ((ch.gamma > 0 ? ch.gamma : 1) !== 1) gamma = true;
     }
     const n = Math.min(visible, this.maxChannels);
+    // Programs for channels 0..n-1 read constant layers: only where every tile holds channel c in layer c
+    // (texture-cache.js); else the layers come from u_window[i].w, set per tile.
+    if (prefix) {
+      for (const e of tiles) for (let c = 0; c < n; c++) if (e.slot[c] !== c) prefix = false;
+    }
     // Programs beyond the two built at start wait until the first view is complete (buildLaterPrograms):
     // a compile would compete with it.
     const later = this.prefix.length > 0;
@@ -309,6 +315,7 @@ export class Renderer {
       this.color.set([(rgb >> 16 & 255) / 255, (rgb >> 8 & 255) / 255, (rgb & 255) / 255, mode], 4 * i);
       i++;
     }
+    const drawn = this.#drawnChannels(channels, n);
     gl.uniform4fv(loc.u_window, this.window, 0, 4 * Math.max(1, n));
     gl.uniform4fv(loc.u_color, this.color, 0, 4 * Math.max(1, n));
     gl.uniform1i(loc.u_count, n);
@@ -329,12 +336,39 @@ export class Renderer {
       gl.uniform4f(loc.u_rect, x0 / W * 2 - 1, 1 - y0 / H * 2, x1 / W * 2 - 1, 1 - y1 / H * 2);
       gl.uniform4f(loc.u_texels, at.texels[0], at.texels[1], at.texels[2], at.texels[3]);
       gl.uniform2i(loc.u_size, at.size[0], at.size[1]);
+      if (!prefix && this.#placeLayers(drawn, e.slot)) gl.uniform4fv(loc.u_window, this.window, 0, 4 * Math.max(1, n));
       gl.bindTexture(gl.TEXTURE_2D_ARRAY, e.texture);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
       draws++;
     }
     if (this.#mappedToStart) { this.#mappedToStart(); this.#mappedToStart = null; }
     return draws;
+  }
+
+  /**
+   * Indices of the first n visible channels of `channels`, in order (u_window's and u_color's entries).
+   * @param {ChannelSettings[]} channels
+   * @param {number} n
+   */
+  #drawnChannels(channels, n) {
+    /** @type {number[]} */
+    const out = [];
+    for (let c = 0; c < channels.length && out.length < n; c++) if (channels[c].visible) out.push(c);
+    return out;
+  }
+
+  /**
+   * Put each drawn channel's layer in `slot` (a tile's) into u_window[i].w; true when any changed.
+   * @param {number[]} drawn
+   * @param {Int16Array} slot
+   */
+  #placeLayers(drawn, slot) {
+    let changed = false;
+    for (let i = 0; i < drawn.length; i++) {
+      const layer = slot[drawn[i]];
+      if (this.window[4 * i + 3] !== layer) { this.window[4 * i + 3] = layer; changed = true; }
+    }
+    return changed;
   }
 
   /**

@@ -1,7 +1,12 @@
-// GPU texture cache: one R8UI/R16UI texture array per tile of a plane (level, t, z, y, x), channel c
-// in layer c, so a tile's channels (level, t, c, z, y, x) are composited from one sampler. A texture
-// has layers up to the highest channel stored in it (rounded up, see layersFor), not one per channel
-// of the image: of a 64-channel image showing its first channels, a tile takes 4 layers, not 64.
+// GPU texture cache: one R8UI/R16UI texture array per tile of a plane (level, t, z, y, x), each channel
+// stored in a layer of its own, so a tile's channels (level, t, c, z, y, x) are composited from one
+// sampler. A texture has as many layers as the channels stored in it (rounded up, see layersFor), not
+// one per channel of the image: a 64-channel image showing DAPI and markers 12, 25 and 37 takes 4 layers
+// per tile, not 64. A new texture has room for the visible channels (setVisible) and those it holds,
+// so loading a view grows nothing. Channel c goes to layer c when that layer is free, so the usual view
+// (channels 0..n-1) reads constant layers (renderer.js), in whatever order its chunks arrive; the others
+// fill free layers from the top, leaving layer c to visible channel c. `slot[c]` is the layer of
+// channel c (-1: none), `owner[l]` the channel in layer l (-1: free, zeros).
 // Entries survive Z and T steps and view changes; a byte budget is kept by evicting the least
 // recently used entries that the current view does not need.
 
@@ -27,6 +32,19 @@ export class TextureCache {
     this.zeros = null; // a GPU buffer of zeros, as large as the largest tile texture (see _zeroFill)
     this.zeroBytes = 0;
     this.copyFbo = null; // reads a layer of a tile texture that grows (see _ensureLayers)
+    this.visible = new Uint8Array(channels); // 1 for each visible channel (setVisible)
+    this.visibleCount = 0;
+  }
+
+  /**
+   * The channels the view shows (indices): new textures make room for them, and their layers c stay
+   * free for them.
+   * @param {number[]} channels
+   */
+  setVisible(channels) {
+    this.visible.fill(0);
+    for (const c of channels) this.visible[c] = 1;
+    this.visibleCount = channels.length;
   }
 
   /** The entry of one tile, created empty (no texture yet) when missing. */
@@ -35,7 +53,7 @@ export class TextureCache {
     let e = this.entries.get(key);
     if (!e) {
       e = { key, level, t, z, ty, tx, width, height, texture: null, layers: 0, bytes: 0,
-        state: new Uint8Array(this.channels), used: 0 };
+        state: new Uint8Array(this.channels), slot: new Int16Array(this.channels).fill(-1), owner: [], held: 0, used: 0 };
       this.entries.set(key, e);
     }
     return e;
@@ -44,25 +62,22 @@ export class TextureCache {
   get(key) { return this.entries.get(key); }
 
   /**
-   * Layers of a tile texture that holds channel `c` (and any below it): c + 1 rounded up to a power
-   * of two, at least 4, at most the image's channels. Rounding up bounds how often a tile grows (and
-   * copies its layers) as channels are shown one after another.
-   * @param {number} c
+   * Layers of a tile texture holding `count` channels: rounded up to a power of two, at least 4, at
+   * most the image's channels. Rounding up bounds how often a tile grows (and copies its layers) as
+   * channels are shown one after another.
+   * @param {number} count
    */
-  layersFor(c) {
+  layersFor(count) {
     let n = 4;
-    while (n < c + 1) n *= 2;
+    while (n < count) n *= 2;
     return Math.min(n, this.channels);
   }
 
-  /**
-   * Bytes one tile of `level` takes on the GPU with `channels` (indices, ascending) in it: layers up to
-   * the highest (layersFor).
-   */
+  /** Bytes one tile of `level` takes on the GPU with `channels` (indices) in it (layersFor). */
   tileBytes(level, source, channels) {
     if (!channels.length) return 0;
     const lv = source.levels[level];
-    return lv.chunk.x * lv.chunk.y * this.layersFor(channels[channels.length - 1]) * this.dtype.size;
+    return lv.chunk.x * lv.chunk.y * this.layersFor(channels.length) * this.dtype.size;
   }
 
   touch(e) { e.used = ++this.clock; }
@@ -108,10 +123,11 @@ export class TextureCache {
     if (e.texture) {
       if (!this.copyFbo) this.copyFbo = gl.createFramebuffer();
       gl.bindFramebuffer(gl.READ_FRAMEBUFFER, this.copyFbo);
-      for (let c = 0; c < e.layers; c++) {
-        if (e.state[c] !== READY) continue; // nothing stored yet (or the zeros of an absent chunk)
-        gl.framebufferTextureLayer(gl.READ_FRAMEBUFFER, gl.COLOR_ATTACHMENT0, e.texture, 0, c);
-        gl.copyTexSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, c, 0, 0, e.width, e.height);
+      for (let l = 0; l < e.layers; l++) {
+        const c = e.owner[l];
+        if (c < 0 || e.state[c] !== READY) continue; // zeros: free, or a channel that failed to load
+        gl.framebufferTextureLayer(gl.READ_FRAMEBUFFER, gl.COLOR_ATTACHMENT0, e.texture, 0, l);
+        gl.copyTexSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, l, 0, 0, e.width, e.height);
       }
       gl.bindFramebuffer(gl.READ_FRAMEBUFFER, null);
       gl.deleteTexture(e.texture);
@@ -120,6 +136,7 @@ export class TextureCache {
     }
     e.texture = tex;
     e.layers = layers;
+    while (e.owner.length < layers) e.owner.push(-1);
     e.bytes = e.width * e.height * layers * this.dtype.size;
     this.bytes += e.bytes;
   }
@@ -149,10 +166,39 @@ export class TextureCache {
     gl.bindBuffer(gl.PIXEL_UNPACK_BUFFER, null);
   }
 
+  /**
+   * The layer of channel c in tile e; a channel without one gets layer c if free, else the highest free
+   * layer (the texture grows when none is free). Channels that failed to load get one too (zeros), so
+   * that every channel of a drawn tile has its layer.
+   */
+  _layerFor(e, c) {
+    if (e.slot[c] >= 0) return e.slot[c];
+    // room for what it holds, c, and the visible channels still to come
+    let coming = this.visible[c] ? 0 : 1;
+    for (let v = 0; v < this.channels; v++) if (this.visible[v] && e.slot[v] < 0) coming++;
+    this._ensureLayers(e, this.layersFor(e.held + coming));
+    let layer = c < e.layers && e.owner[c] < 0 ? c : -1;
+    for (let l = e.layers - 1; layer < 0 && l >= 0; l--) {
+      if (e.owner[l] < 0 && !(this.visible[l] && e.slot[l] < 0)) layer = l;
+    }
+    if (layer < 0) layer = e.owner.lastIndexOf(-1); // every free layer is some visible channel's own
+    e.owner[layer] = c;
+    e.slot[c] = layer;
+    e.held++;
+    for (let f = 0; f < this.channels; f++) if (e.state[f] === FAILED && e.slot[f] < 0) this._layerFor(e, f);
+    return layer;
+  }
+
+  /** Channel c of tile e failed to load: drawn as zeros. */
+  fail(e, c) {
+    e.state[c] = FAILED;
+    if (e.texture) this._layerFor(e, c);
+  }
+
   /** Store channel c of a tile. `pixels` null means the chunk is absent and holds `fill` everywhere. */
   store(e, c, pixels, fill) {
     const gl = this.gl;
-    this._ensureLayers(e, this.layersFor(c));
+    const layer = this._layerFor(e, c);
     if (pixels === null && fill === 0) {
       // the texture starts as zeros (_zeroFill), so an absent chunk needs no upload
       e.state[c] = READY;
@@ -165,7 +211,7 @@ export class TextureCache {
     gl.bindTexture(gl.TEXTURE_2D_ARRAY, e.texture);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
     const type = this.dtype.size === 2 ? gl.UNSIGNED_SHORT : gl.UNSIGNED_BYTE;
-    gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, c, e.width, e.height, 1, gl.RED_INTEGER, type, pixels);
+    gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, layer, e.width, e.height, 1, gl.RED_INTEGER, type, pixels);
     this.stats.uploads++;
     this.stats.uploadBytes += pixels.byteLength;
     e.state[c] = READY;

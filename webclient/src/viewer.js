@@ -824,6 +824,7 @@ export class Viewer {
     const channels = this.#visibleIndices();
     const src = this.#src();
     const cache = /** @type {TextureCache} */ (this.#cache);
+    cache.setVisible(channels);
     const o = this.options;
     return plan({
       source: src, view: s.view, width: this.#cssWidth, height: this.#cssHeight, dpr: this.#dpr, z: s.z, t: s.t,
@@ -1086,7 +1087,7 @@ export class Viewer {
         const px = Math.floor(x / lv.downsample), py = Math.floor(y / lv.downsample);
         const e = cache.get(tileKey(L, t, z, Math.floor(py / lv.chunk.y), Math.floor(px / lv.chunk.x)));
         if (e && e.texture && e.state[c] === READY) {
-          out[c] = { value: renderer.readTexel(e.texture, c, px % lv.chunk.x, py % lv.chunk.y), level: L };
+          out[c] = { value: renderer.readTexel(e.texture, e.slot[c], px % lv.chunk.x, py % lv.chunk.y), level: L };
           break;
         }
       }
