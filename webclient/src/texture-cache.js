@@ -33,7 +33,6 @@ export class TextureCache {
     this.zeroBytes = 0;
     this.copyFbo = null; // reads a layer of a tile texture that grows (see _ensureLayers)
     this.visible = new Uint8Array(channels); // 1 for each visible channel (setVisible)
-    this.visibleCount = 0;
   }
 
   /**
@@ -44,7 +43,6 @@ export class TextureCache {
   setVisible(channels) {
     this.visible.fill(0);
     for (const c of channels) this.visible[c] = 1;
-    this.visibleCount = channels.length;
   }
 
   /** The entry of one tile, created empty (no texture yet) when missing. */
