@@ -97,6 +97,32 @@ def test_corrupt_chunk_shows_a_message_and_the_rest_draws(page: Page, server: Se
     assert page.evaluate("() => window.chromatileViewer.stats.requestsFailed") == 1
 
 
+def test_a_failed_channel_of_a_drawn_tile_is_zeros(page: Page, server: Server, static_host: StaticHost) -> None:
+    # Channels 0 and 9 of 12 shown; channel 9's chunk of one tile is corrupt. That tile still draws
+    # channel 0, with channel 9 as zeros: its texture has fewer than 10 layers (the channels it holds,
+    # rounded up), so channel 9 does not sit in layer 9 but in a layer of its own, which stays zeros when
+    # its chunk fails (first or after channel 0).
+    data = np.zeros((12, 64, 64), np.uint8)
+    data[0], data[9] = 100, 200
+    write_store(static_host.root / "failed9.zarr", data, "cyx", (1, 32, 32), numcodecs.GZip(), "/")
+    (static_host.root / "failed9.zarr" / "0" / "9" / "1" / "1").write_bytes(b"this is not gzip")
+    page.goto(f"{server.url}/view?url={static_host.url}/failed9.zarr")
+    page.wait_for_function("window.chromatileViewer !== undefined")
+    hidden = {"color": "#ffffff", "window": [0, 255], "visible": False, "gamma": 1, "invert": False, "colormap": "color"}
+    channels = [dict(hidden) for _ in range(12)]
+    channels[0] = dict(hidden, color="#00ff00", window=[0, 200], visible=True)
+    channels[9] = dict(hidden, color="#ff0000", window=[0, 200], visible=True)
+    img = render(page, {"view": {"center": [32, 32], "zoom": 4}, "channels": channels})
+    page.wait_for_selector(".ct-message-tile")
+    for part in (img[:128, :128], img[:128, 128:256], img[128:256, :128]):
+        assert (part == [255, 128, 0]).all(), np.unique(part.reshape(-1, 3), axis=0)
+    assert (img[128:256, 128:256] == [0, 128, 0]).all(), np.unique(img[128:256, 128:256].reshape(-1, 3), axis=0)
+    tiles = page.evaluate("""() => [...window.chromatileViewer._viewer.cache.entries.values()]
+        .filter((e) => e.level === 0).map((e) => [e.layers, e.slot[9]])""")
+    assert len(tiles) == 4 and all(layers < 10 and 0 <= slot < layers for layers, slot in tiles), tiles
+    assert page.evaluate("() => window.chromatileViewer._viewer.renderer.gl.getError()") == 0
+
+
 def test_a_foreign_servers_error_page_is_never_shown_raw(page: Page, server: Server, static_host: StaticHost) -> None:
     # Python's http.server answers a missing file with an HTML error page: the message keeps the status only.
     page.goto(f"{server.url}/view?url={static_host.url}/no-such-store.zarr")
