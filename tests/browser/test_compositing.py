@@ -226,28 +226,27 @@ def test_tiles_hold_a_layer_per_channel_stored_not_per_channel_of_the_image(page
     link = ";".join(shown.get(c, "0,") for c in range(64))
     open_viewer(page, server, "many64", f"#x=64&y=64&zoom=2&z=0&t=0&blend=additive&ch={link}")
     view = {"center": [64, 64], "zoom": 2}
+
+    def layers_once_settled() -> list[int]:
+        check(page, server, "many64", channels, view=view)
+        page.wait_for_function("window.chromatileViewer.settled")
+        held = page.evaluate(TILE_LAYERS)
+        assert held["bytes"] == held["sum"], held
+        return held["layers"]
+
     channels = [channel("#101010", [0, 65535], visible=False) for _ in range(64)]
     channels[0] = channel("#ff0000", [0, 60000])
     channels[1] = channel("#00ff00", [2000, 65000])
-    check(page, server, "many64", channels, view=view)
-    page.wait_for_function("window.chromatileViewer.settled")
-    held = page.evaluate(TILE_LAYERS)
-    assert held["layers"] == [4] and held["bytes"] == held["sum"], held
+    assert layers_once_settled() == [4]
     growths = page.evaluate("() => window.chromatileViewer.stats.tileGrowths")
     # two markers far up the image: free layers of the same textures, nothing grows
     channels[40] = channel("#0000ff", [0, 50000])
     channels[63] = channel("#ffff00", [1000, 40000])
-    check(page, server, "many64", channels, view=view)
-    page.wait_for_function("window.chromatileViewer.settled")
-    held = page.evaluate(TILE_LAYERS)
-    assert held["layers"] == [4] and held["bytes"] == held["sum"], held
+    assert layers_once_settled() == [4]
     assert page.evaluate("() => window.chromatileViewer.stats.tileGrowths") == growths
     # a fifth channel grows the tiles to 8 layers; the four they held survive the copy exactly
     channels[2] = channel("#ff00ff", [0, 65535])
-    check(page, server, "many64", channels, view=view)
-    page.wait_for_function("window.chromatileViewer.settled")
-    held = page.evaluate(TILE_LAYERS)
-    assert held["layers"] == [8] and held["bytes"] == held["sum"], held
+    assert layers_once_settled() == [8]
     assert page.evaluate("() => window.chromatileViewer.stats.tileGrowths") > growths
     # channels 0..2 alone: channel 2 is not in layer 2 of these tiles (40 and 63 took the free
     # layers 3 and 2), so the layers come per tile, not from a constant-layer program; still exact

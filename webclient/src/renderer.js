@@ -297,9 +297,12 @@ export class Renderer {
     this.lastPrefix = byPrefix;
     gl.useProgram(program);
     gl.bindVertexArray(this.vao);
+    /** @type {number[]} */
+    const drawn = []; // the channel of each u_window / u_color entry
     for (let c = 0, i = 0; c < channels.length && i < n; c++) {
       const ch = channels[c];
       if (!ch.visible) continue;
+      drawn.push(c);
       let [lo, hi] = ch.window;
       // a zero-width or reversed window is a step at lo; the width must survive float32 at 65535,
       // or f is infinite and (v - lo) * f at v = lo is left to each GPU's NaN rules
@@ -315,7 +318,6 @@ export class Renderer {
       this.color.set([(rgb >> 16 & 255) / 255, (rgb >> 8 & 255) / 255, (rgb & 255) / 255, mode], 4 * i);
       i++;
     }
-    const drawn = this.#drawnChannels(channels, n);
     gl.uniform4fv(loc.u_window, this.window, 0, 4 * Math.max(1, n));
     gl.uniform4fv(loc.u_color, this.color, 0, 4 * Math.max(1, n));
     gl.uniform1i(loc.u_count, n);
@@ -343,18 +345,6 @@ export class Renderer {
     }
     if (this.#mappedToStart) { this.#mappedToStart(); this.#mappedToStart = null; }
     return draws;
-  }
-
-  /**
-   * Indices of the first n visible channels of `channels`, in order (u_window's and u_color's entries).
-   * @param {ChannelSettings[]} channels
-   * @param {number} n
-   */
-  #drawnChannels(channels, n) {
-    /** @type {number[]} */
-    const out = [];
-    for (let c = 0; c < channels.length && out.length < n; c++) if (channels[c].visible) out.push(c);
-    return out;
   }
 
   /**

@@ -51,7 +51,7 @@ export class TextureCache {
     let e = this.entries.get(key);
     if (!e) {
       e = { key, level, t, z, ty, tx, width, height, texture: null, layers: 0, bytes: 0,
-        state: new Uint8Array(this.channels), slot: new Int16Array(this.channels).fill(-1), owner: [], held: 0, used: 0 };
+        state: new Uint8Array(this.channels), slot: new Int16Array(this.channels).fill(-1), owner: [], used: 0 };
       this.entries.set(key, e);
     }
     return e;
@@ -172,9 +172,9 @@ export class TextureCache {
   _layerFor(e, c) {
     if (e.slot[c] >= 0) return e.slot[c];
     // room for what it holds, c, and the visible channels still to come
-    let coming = this.visible[c] ? 0 : 1;
-    for (let v = 0; v < this.channels; v++) if (this.visible[v] && e.slot[v] < 0) coming++;
-    this._ensureLayers(e, this.layersFor(e.held + coming));
+    let room = this.visible[c] ? 0 : 1;
+    for (let v = 0; v < this.channels; v++) if (e.slot[v] >= 0 || this.visible[v]) room++;
+    this._ensureLayers(e, this.layersFor(room));
     let layer = c < e.layers && e.owner[c] < 0 ? c : -1;
     for (let l = e.layers - 1; layer < 0 && l >= 0; l--) {
       if (e.owner[l] < 0 && !(this.visible[l] && e.slot[l] < 0)) layer = l;
@@ -182,7 +182,6 @@ export class TextureCache {
     if (layer < 0) layer = e.owner.lastIndexOf(-1); // every free layer is some visible channel's own
     e.owner[layer] = c;
     e.slot[c] = layer;
-    e.held++;
     for (let f = 0; f < this.channels; f++) if (e.state[f] === FAILED && e.slot[f] < 0) this._layerFor(e, f);
     return layer;
   }
